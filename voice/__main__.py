@@ -1,0 +1,5 @@
+"""Allow ``python -m voice``."""
+
+from voice.cli import main
+
+raise SystemExit(main())
