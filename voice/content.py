@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+CONTENT_ENV_VAR = "VOICE_CONTENT"
 
 
 @dataclass(frozen=True)

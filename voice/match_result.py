@@ -35,3 +35,6 @@ class MatchResult:
     entry_id: str | None = None
     score: float = 0.0
     alternatives: tuple[Candidate, ...] = field(default_factory=tuple)
+    # Why this action: "confident", "unsure_hearing", "close_call", "weak_match",
+    # "no_good_match", "no_words", "no_speech", "command".
+    reason: str = "command"

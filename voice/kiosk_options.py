@@ -1,0 +1,128 @@
+"""Settings of the hands-free kiosk (``voice run``), built once from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Activation(str, Enum):
+    """How the kiosk decides that someone is talking to it."""
+
+    ALWAYS = "always"
+    WAKE = "wake"
+    PUSH_TO_TALK = "push-to-talk"
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """Everything ``voice run`` needs; nothing below the CLI sees argparse."""
+
+    content_dir: Path | None = None
+    model_path: Path | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    captions: bool = True
+    activation: Activation = Activation.ALWAYS
+    wake_phrase: str = "hello kiosk"
+    push_to_talk_key: str = " "
+    keys: bool = True
+    rate_wpm: int = 155
+    volume: float = 0.8
+    idle_timeout_s: float = 90.0
+    end_silence_ms: int = 900
+    max_question_s: float = 20.0
+    log_transcripts: bool = False
+    status_file: Path | None = None
+
+
+def add_run_parser(sub: Any) -> None:
+    """Add the ``run`` sub-command with its options."""
+    run = sub.add_parser(
+        "run",
+        help="start the hands-free kiosk",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Start the kiosk: listen on the microphone, answer aloud and show large captions.
+
+Patients can say: a question, "repeat", "slower", "faster", "louder", "quieter",
+"stop", "help", "goodbye". Without speaking, keys work too:
+  right/left arrow or n/p  move through the topics (read aloud)
+  Enter                    hear the answer to the chosen topic
+  r                        repeat        s or Esc   stop speaking
+Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
+--log-transcripts is given.""",
+    )
+    run.add_argument("--content", type=Path, metavar="DIR", help="FAQ content folder")
+    run.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
+    run.add_argument(
+        "--input-device", metavar="DEVICE", help="microphone index or name (see `voice devices`)"
+    )
+    run.add_argument(
+        "--output-device", metavar="DEVICE", help="speaker index or name (see `voice devices`)"
+    )
+    run.add_argument("--no-captions", action="store_true", help="don't show captions on screen")
+    run.add_argument(
+        "--activation",
+        choices=[a.value for a in Activation],
+        default=Activation.ALWAYS.value,
+        help="always listening (default), a wake phrase, or push-to-talk on a key",
+    )
+    run.add_argument(
+        "--wake-phrase", default="hello kiosk", metavar="WORDS", help="for --activation wake"
+    )
+    run.add_argument(
+        "--rate", type=int, default=155, metavar="WPM", help="speech rate (default 155 wpm)"
+    )
+    run.add_argument(
+        "--volume", type=float, default=0.8, metavar="0-1", help="default volume (0.8)"
+    )
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=90.0,
+        metavar="SECONDS",
+        help="reset rate, volume and conversation after this long idle (default 90)",
+    )
+    run.add_argument(
+        "--end-silence",
+        type=int,
+        default=900,
+        metavar="MS",
+        help="silence that ends a question (default 900 ms; raise it for slow speakers)",
+    )
+    run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
+    run.add_argument(
+        "--log-transcripts",
+        action="store_true",
+        help="log what patients said (health data: off by default)",
+    )
+    run.add_argument(
+        "--status-file",
+        type=Path,
+        metavar="FILE",
+        help="append kiosk events (timings, actions; no transcripts) as JSON lines, for tests",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> KioskSettings:
+    """Build the kiosk settings from parsed arguments."""
+    return KioskSettings(
+        content_dir=args.content,
+        model_path=args.model,
+        input_device=args.input_device,
+        output_device=args.output_device,
+        captions=not args.no_captions,
+        activation=Activation(args.activation),
+        wake_phrase=args.wake_phrase,
+        keys=not args.no_keys,
+        rate_wpm=args.rate,
+        volume=args.volume,
+        idle_timeout_s=args.idle_timeout,
+        end_silence_ms=args.end_silence,
+        log_transcripts=args.log_transcripts,
+        status_file=args.status_file,
+    )

@@ -1,0 +1,229 @@
+"""Matching a question to an FAQ entry: answer, confirm ("Did you mean …?") or decline.
+
+Scoring has two parts, both over normalised, stemmed content words:
+- a keyword signal: IDF-weighted cosine between the question and each phrasing, which lets a long,
+  rambling question still meet the short phrasing it contains, and counts words the FAQ has never
+  seen against the match (that is what keeps "does chemo make you sick" from being answered);
+- rapidfuzz string similarity (token sort and token set ratios) against the best phrasings, which
+  tolerates the speech recognizer's spellings and word-order changes.
+The decision uses the best entry's score and its margin over the runner-up; thresholds come from
+``benchmarks/calibrate.py`` run on the evaluation set (see ``Thresholds``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from voice.commands import COMMAND_PHRASES, Command
+from voice.content import Entry, Faq
+from voice.keywords import GENERIC_WORDS, content_words, idf_weights
+from voice.match_result import Action, Candidate, MatchResult
+from voice.normalize import normalize
+
+log = logging.getLogger(__name__)
+
+# Treatments and subjects the FAQ does not cover. A question that names one of these, where the
+# best phrasing does not, is about something else ("how long do chemo side effects last").
+FOREIGN_WORDS = frozenset(
+    {
+        "chemotherapy", "radiotherapy", "surgery", "operation", "transplant", "hormone",
+        "steroid", "antibiotic", "vaccine", "vaccination", "jab", "flu", "prostate", "breast",
+        "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia", "leukaemia",
+        "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant", "pregnancy",
+        "alcohol", "drink", "cost", "price", "pay", "insurance", "parking", "toilet",
+    }
+)
+# Stemmed once, so "pays"/"costs" are caught too.
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds on the 0–1 score scale, calibrated on the evaluation set."""
+
+    answer: float = 0.62
+    answer_margin: float = 0.10
+    confirm: float = 0.45
+    # Per-word recognizer confidence below this turns an answer into a confirm.
+    asr_confidence: float = 0.80
+    # Weight of a question word the FAQ has never seen, relative to the mean known-word weight.
+    unknown_word_weight: float = 0.9
+    # How much the rapidfuzz similarity counts against the keyword cosine.
+    fuzzy_share: float = 0.35
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    entry_index: int
+    text: str  # content words joined by spaces
+    words: tuple[str, ...]
+
+
+def _tokens(text: str) -> list[str]:
+    return content_words(normalize(text))
+
+
+class Matcher:
+    """Scores questions against every entry's question and alternative phrasings."""
+
+    def __init__(self, faq: Faq, thresholds: Thresholds | None = None) -> None:
+        self.faq = faq
+        self.thresholds = thresholds or Thresholds()
+        self._entries: tuple[Entry, ...] = faq.entries
+        self._phrasings: list[_Phrasing] = []
+        for index, entry in enumerate(self._entries):
+            seen: set[str] = set()
+            for raw in (entry.question, *entry.phrasings):
+                words = tuple(_tokens(raw))
+                text = " ".join(words)
+                if words and text not in seen:
+                    seen.add(text)
+                    self._phrasings.append(_Phrasing(index, text, words))
+        entry_words: list[set[str]] = [set() for _ in self._entries]
+        for p in self._phrasings:
+            entry_words[p.entry_index].update(p.words)
+        self._entry_words = entry_words
+        self._idf = idf_weights(entry_words)
+        for word in GENERIC_WORDS:
+            if word in self._idf:
+                self._idf[word] *= 0.35
+        self._vocabulary = sorted(self._idf)
+        self._mean_idf = float(np.mean(list(self._idf.values()))) if self._idf else 1.0
+        self._build_postings()
+        self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
+        self._command_choices = {
+            phrase: command for command, phrases in COMMAND_PHRASES.items() for phrase in phrases
+        }
+
+    def _build_postings(self) -> None:
+        """Inverted index word -> (phrasing indices, weights) for a vectorised cosine."""
+        postings: dict[str, list[int]] = {}
+        norms = np.zeros(len(self._phrasings), dtype=np.float64)
+        for i, p in enumerate(self._phrasings):
+            for w in set(p.words):
+                postings.setdefault(w, []).append(i)
+                norms[i] += self._idf[w] ** 2
+        self._postings = {w: np.asarray(ix, dtype=np.int64) for w, ix in postings.items()}
+        self._norms = np.sqrt(np.maximum(norms, 1e-9))
+        self._phrasing_entry = np.asarray(
+            [p.entry_index for p in self._phrasings], dtype=np.int64
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def classify_command(self, text: str) -> tuple[Command, float] | None:
+        """Return the control phrase this whole utterance is, with its score, or None."""
+        norm = normalize(text)
+        if not norm:
+            return None
+        if norm in self._command_choices:
+            return self._command_choices[norm], 100.0
+        if len(norm) < 6:  # short words are too easy to confuse by spelling alone
+            return None
+        best = process.extractOne(
+            norm, list(self._command_choices), scorer=fuzz.ratio, score_cutoff=88
+        )
+        if best is None:
+            return None
+        return self._command_choices[best[0]], float(best[1])
+
+    # -- questions --------------------------------------------------------------------------
+
+    def _map_word(self, word: str) -> str | None:
+        """The FAQ word this question word is, allowing for recognizer misspellings."""
+        if word in self._idf:
+            return word
+        if len(word) < 5:
+            return None
+        best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=86)
+        return None if best is None else str(best[0])
+
+    def score_entries(self, text: str) -> list[Candidate]:
+        """Score every entry for this question, best first (scores 0–1)."""
+        words = list(dict.fromkeys(_tokens(text)))  # unique, in order
+        if not words or not self._phrasings:
+            return []
+        mapped = [self._map_word(w) for w in words]
+        known = [m for m in mapped if m is not None]
+        unknown = [w for w, m in zip(words, mapped, strict=True) if m is None]
+        t = self.thresholds
+        q_weights = {w: self._idf[w] for w in known}
+        unknown_weight = t.unknown_word_weight * self._mean_idf
+        known_sq = sum(v * v for v in q_weights.values())
+        q_norm = math.sqrt(known_sq + len(unknown) * unknown_weight**2)
+        dots = np.zeros(len(self._phrasings), dtype=np.float64)
+        for w, weight in q_weights.items():
+            ix = self._postings.get(w)
+            if ix is not None:
+                dots[ix] += weight * weight
+        cosine = dots / (self._norms * q_norm)
+        best_per_entry = np.full(len(self._entries), -1.0)
+        best_phrasing = np.full(len(self._entries), -1, dtype=np.int64)
+        order = np.argsort(-cosine, kind="stable")
+        # rapidfuzz refines only the strongest phrasings: enough for the top entries.
+        query_text = " ".join(known + unknown)
+        for pi in order[: max(40, 3 * len(self._entries) if len(self._entries) < 50 else 40)]:
+            ei = int(self._phrasing_entry[pi])
+            p = self._phrasings[int(pi)]
+            fuzzy = max(
+                fuzz.token_sort_ratio(query_text, p.text),
+                0.9 * fuzz.token_set_ratio(query_text, p.text) if len(p.words) > 1 else 0.0,
+            ) / 100.0
+            score = (1 - t.fuzzy_share) * float(cosine[pi]) + t.fuzzy_share * fuzzy
+            if self._foreign_conflict(words, ei):
+                score *= 0.5
+            if score > best_per_entry[ei]:
+                best_per_entry[ei] = score
+                best_phrasing[ei] = pi
+        ranked = np.argsort(-best_per_entry, kind="stable")
+        return [
+            Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
+            for ei in ranked
+            if best_per_entry[ei] >= 0
+        ]
+
+    def _foreign_conflict(self, words: Iterable[str], entry_index: int) -> bool:
+        entry_words = self._entry_words[entry_index]
+        return any(w in self._foreign and w not in entry_words for w in words)
+
+    def match(self, text: str, asr_confidence: float | None = None) -> MatchResult:
+        """Decide what to do with one question or control phrase."""
+        command = self.classify_command(text)
+        if command is not None:
+            return MatchResult(
+                transcript=text,
+                action=Action.COMMAND,
+                command=command[0],
+                score=round(command[1] / 100.0, 4),
+            )
+        candidates = self.score_entries(text)
+        top = tuple(candidates[:3])
+        if not candidates:
+            return MatchResult(text, Action.DECLINE, alternatives=top, reason="no_words")
+        best = candidates[0]
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        t = self.thresholds
+        margin = best.score - runner_up
+        if best.score >= t.answer and margin >= t.answer_margin:
+            if asr_confidence is not None and asr_confidence < t.asr_confidence:
+                action, reason = Action.CONFIRM, "unsure_hearing"
+            else:
+                action, reason = Action.ANSWER, "confident"
+        elif best.score >= t.confirm:
+            action = Action.CONFIRM
+            reason = "close_call" if best.score >= t.answer else "weak_match"
+        else:
+            action, reason = Action.DECLINE, "no_good_match"
+        return MatchResult(
+            transcript=text,
+            action=action,
+            entry_id=None if action is Action.DECLINE else best.entry_id,
+            score=best.score,
+            alternatives=top,
+            reason=reason,
+        )

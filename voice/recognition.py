@@ -1,0 +1,135 @@
+"""Streaming speech recognition with Vosk: the one place that knows Vosk's quirks.
+
+The same ``Decoder`` serves recorded files and the live microphone: audio goes in as 16 kHz mono
+16-bit chunks; partial hypotheses come out while it runs, and a ``Transcript`` at the end.
+Vosk returns JSON strings; they are parsed into dataclasses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from voice.errors import RecognitionError
+from voice.transcript import Transcript, WordConfidence
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A partial hypothesis during decoding, with when its last word ended (stream seconds)."""
+
+    text: str
+    last_word_end: float | None
+
+
+def _parse_words(result: dict[str, Any]) -> list[WordConfidence]:
+    return [
+        WordConfidence(
+            word=str(w.get("word", "")),
+            conf=float(w.get("conf", 1.0)),
+            start=float(w.get("start", 0.0)),
+            end=float(w.get("end", 0.0)),
+        )
+        for w in result.get("result", [])
+    ]
+
+
+class Decoder:
+    """One streaming recognition session over a loaded model (not thread-safe)."""
+
+    def __init__(self, model: Any, phrases: Sequence[str] | None = None) -> None:
+        import vosk
+
+        try:
+            if phrases is None:
+                self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE)
+            else:
+                self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE, json.dumps(list(phrases)))
+            self._rec.SetWords(True)
+            self._rec.SetPartialWords(True)
+        except Exception as exc:  # vosk raises bare Exception when the recognizer can't be made
+            raise RecognitionError(f"The speech recognizer could not start ({exc}).") from exc
+        self._words: list[WordConfidence] = []
+        self._texts: list[str] = []
+        self._samples = 0
+        self._decode_s = 0.0
+
+    @property
+    def stream_time(self) -> float:
+        """Seconds of audio fed so far."""
+        return self._samples / SAMPLE_RATE
+
+    def accept(self, chunk: bytes) -> Partial:
+        """Feed one chunk; return the current hypothesis (finished segments plus partial)."""
+        started = time.perf_counter()
+        try:
+            segment_done = self._rec.AcceptWaveform(chunk)
+            raw = self._rec.Result() if segment_done else self._rec.PartialResult()
+        except Exception as exc:
+            raise RecognitionError(f"The speech recognizer failed while decoding ({exc}).") from exc
+        self._decode_s += time.perf_counter() - started
+        self._samples += len(chunk) // 2
+        data = json.loads(raw)
+        if segment_done:
+            self._take_segment(data)
+            partial_text, partial_words = "", []
+        else:
+            partial_text = str(data.get("partial", ""))
+            partial_words = data.get("partial_result", [])
+        texts = [*self._texts, partial_text] if partial_text else list(self._texts)
+        last_end: float | None = None
+        if partial_words:
+            last_end = float(partial_words[-1].get("end", 0.0))
+        elif self._words:
+            last_end = self._words[-1].end
+        return Partial(" ".join(t for t in texts if t), last_end)
+
+    def _take_segment(self, data: dict[str, Any]) -> None:
+        text = str(data.get("text", "")).strip()
+        if text:
+            self._texts.append(text)
+            self._words.extend(_parse_words(data))
+
+    def finish(self) -> Transcript:
+        """Flush the decoder and return everything heard since the last reset."""
+        started = time.perf_counter()
+        try:
+            data = json.loads(self._rec.FinalResult())
+        except Exception as exc:
+            raise RecognitionError(f"The speech recognizer failed while decoding ({exc}).") from exc
+        self._decode_s += time.perf_counter() - started
+        self._take_segment(data)
+        transcript = Transcript(
+            text=" ".join(self._texts),
+            words=tuple(self._words),
+            audio_s=self.stream_time,
+            decode_ms=self._decode_s * 1000,
+        )
+        self.reset()
+        return transcript
+
+    def reset(self) -> None:
+        """Forget the current utterance and start a new one (keeps the grammar)."""
+        self._rec.Reset()
+        self._words = []
+        self._texts = []
+        self._samples = 0
+        self._decode_s = 0.0
+
+
+def decode_chunks(
+    model: Any, chunks: Iterable[bytes], phrases: Sequence[str] | None = None
+) -> Transcript:
+    """Decode a whole stream of chunks (a file) as one utterance."""
+    decoder = Decoder(model, phrases)
+    for chunk in chunks:
+        decoder.accept(chunk)
+    return decoder.finish()
