@@ -185,7 +185,8 @@ def synthesize(text: str, voice: VoiceSpec, out: Path) -> Path:
         cmd = ["text2wave", "-eval", f"(voice_{voice.voice})", "-o", str(out)]
         if voice.rate_wpm is not None:
             stretch = _NATURAL_WPM[Engine.FESTIVAL] / voice.rate_wpm
-            cmd[1:1] = ["-eval", f"(Parameter.set 'Duration_Stretch {stretch:.4f})"]
+            # After the voice: selecting a festival voice resets Duration_Stretch.
+            cmd[3:3] = ["-eval", f"(Parameter.set 'Duration_Stretch {stretch:.4f})"]
     # Text goes in on stdin so that a question starting with "-" is never taken for an option.
     done = _run(cmd, what=f"speak with {voice.name}", stdin=text.encode())
     # festival reports Scheme errors (such as an unknown voice) on stderr with status 0.
@@ -328,8 +329,9 @@ def convert(
     if subtype not in _SUBTYPE_SOX_ARGS:
         raise ValueError(f"Unknown subtype {subtype!r}; use one of {sorted(_SUBTYPE_SOX_ARGS)}.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    # -R seeds sox's dither generator with a fixed value, so conversions are repeatable.
-    cmd = ["sox", "-R", str(in_wav), "-t", "wav", *_SUBTYPE_SOX_ARGS[subtype]]
+    # -D: no dither. sox's dither is seeded (repeatable) but differs between channels, and a
+    # mono-to-stereo copy should have two identical channels, as a real duplicated feed does.
+    cmd = ["sox", "-D", str(in_wav), "-t", "wav", *_SUBTYPE_SOX_ARGS[subtype]]
     cmd += ["-r", str(sample_rate), "-c", str(channels), str(out)]
     _run(cmd, what=f"convert {in_wav}", error=AudioError)
     return out

@@ -25,7 +25,15 @@ _READ_SECONDS = 0.5
 _SNIFF_BYTES = 4096
 _AGAIN = "Record it again as WAV or FLAC."
 # Everything soundfile/libsndfile (or a damaged header) can throw while opening or reading.
-_READ_ERRORS = (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError, struct.error, EOFError)
+_READ_ERRORS = (
+    sf.SoundFileError,
+    RuntimeError,
+    OSError,
+    ValueError,
+    TypeError,
+    struct.error,
+    EOFError,
+)
 
 # WAV format codes libsndfile decodes; any other code means an encoding it cannot read.
 _WAV_CODECS_READ = {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0040, 0x0055}
@@ -63,7 +71,7 @@ def probe(path: Path | str) -> AudioInfo:
 
 
 def iter_pcm16(path: Path | str, chunk_ms: int = 100) -> Iterator[bytes]:
-    """Yield the file as 16 kHz mono 16-bit little-endian PCM chunks of ``chunk_ms`` (last may be shorter).
+    """Yield the file as 16 kHz mono 16-bit LE PCM in ``chunk_ms`` chunks (the last may be shorter).
 
     The file is checked before this returns, so a bad file raises ``AudioError`` here rather than
     at the first ``next()``; reading is block by block, so memory does not grow with the length.
@@ -75,7 +83,12 @@ def iter_pcm16(path: Path | str, chunk_ms: int = 100) -> Iterator[bytes]:
         raise _no_frames(info.path)
     logger.debug(
         "Reading %s: %s/%s, %d Hz, %d channel(s), %.2f s",
-        info.path.name, info.format, info.subtype, info.sample_rate, info.channels, info.duration_s,
+        info.path.name,
+        info.format,
+        info.subtype,
+        info.sample_rate,
+        info.channels,
+        info.duration_s,
     )
     return _stream(info, TARGET_RATE * chunk_ms // 1000 * 2)
 
@@ -174,7 +187,8 @@ def _open_error(path: Path, error: Exception) -> AudioError:
             head = handle.read(_SNIFF_BYTES)
     except OSError as os_error:
         return AudioError(
-            f"{path.name} cannot be opened ({_describe(os_error)}). Check that the file is readable."
+            f"{path.name} cannot be opened ({_describe(os_error)}). "
+            "Check that the file is readable."
         )
     detail = _describe(error)
     unsupported = _unsupported_kind(head)
@@ -227,7 +241,7 @@ def _unsupported_kind(head: bytes) -> str | None:
 
 
 def _wav_format_code(head: bytes) -> int | None:
-    """The encoding code in a WAV file's ``fmt `` chunk (the sub-format for EXTENSIBLE), if present."""
+    """The encoding code in a WAV ``fmt `` chunk (the sub-format if EXTENSIBLE), if present."""
     offset = 12
     while offset + 8 <= len(head):
         chunk_id = head[offset : offset + 4]

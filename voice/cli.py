@@ -258,17 +258,20 @@ def _cmd_model(args: argparse.Namespace) -> int:
         from voice.progress import ProgressPrinter
 
         progress = ProgressPrinter("Downloading the speech model")
+        manifest = model_mod.load_manifest()
         path = model_mod.fetch_model(
             args.dest if args.dest else model_mod.models_dir(),
             progress=progress,
-            local_archive=args.source,
+            sources=model_mod.default_sources(manifest, args.source),
+            manifest=manifest,
+            notify=progress.notify,
         )
         progress.done()
         print(f"Speech model ready: {path}")
         return EXIT_OK
     if args.model_command == "verify":
         path = model_mod.locate_model(args.model)
-        model_mod.verify_model(path)
+        model_mod.verify_model(path, model_mod.load_manifest())
         print(f"OK: {path}")
         return EXIT_OK
     if args.model_command == "path":
@@ -359,4 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    return EXIT_OK
+    except Exception as exc:  # last resort: users get a sentence, developers get -vv
+        log.debug("unexpected error", exc_info=True)
+        print(
+            f"voice: unexpected error: {exc.__class__.__name__}: {exc}. "
+            "Run again with -vv for details, and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

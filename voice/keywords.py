@@ -15,7 +15,7 @@ STOP_WORDS = frozenset(
     are was were be been being am do does did doing done have has had having will would shall
     should can cannot could may might must i me my mine we us our you your yours he him his
     she her it its they them their this that these those there here so very really just also
-    too then than please tell know want wondering wonder think like well okay ok yes thank
+    too then than please tell want wondering wonder think like okay ok yes thank
     thanks hello hi doctor nurse bit little lot get got getting go going gone kind sort say
     said mean question ask asking something anything thing things one someone somebody any
     some all
@@ -24,7 +24,12 @@ STOP_WORDS = frozenset(
 
 # Everyday words for the subject that add nothing to tell entries apart. They are kept as
 # words (so "does it work" still has content) but weigh little.
-GENERIC_WORDS = frozenset({"immunotherapy", "treatment", "therapy", "cancer", "drug", "drugs"})
+GENERIC_WORDS = frozenset({"immunotherapy", "treatment", "therapy", "drug", "drugs"})
+
+# Question words shape a question but say little about its topic on their own.
+QUESTION_WORDS = frozenset(
+    {"what", "how", "who", "why", "when", "where", "which", "whether", "does", "doe", "will"}
+)
 
 
 @lru_cache(maxsize=65536)

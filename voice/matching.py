@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from voice.commands import COMMAND_PHRASES, Command
 from voice.content import Entry, Faq
-from voice.keywords import GENERIC_WORDS, content_words, idf_weights
+from voice.keywords import GENERIC_WORDS, QUESTION_WORDS, content_words, idf_weights
 from voice.match_result import Action, Candidate, MatchResult
 from voice.normalize import normalize
 
@@ -47,14 +47,17 @@ class Thresholds:
     """Decision thresholds on the 0–1 score scale, calibrated on the evaluation set."""
 
     answer: float = 0.62
-    answer_margin: float = 0.10
-    confirm: float = 0.45
+    answer_margin: float = 0.06
+    confirm: float = 0.46
     # Per-word recognizer confidence below this turns an answer into a confirm.
     asr_confidence: float = 0.80
     # Weight of a question word the FAQ has never seen, relative to the mean known-word weight.
-    unknown_word_weight: float = 0.9
+    unknown_word_weight: float = 1.2
     # How much the rapidfuzz similarity counts against the keyword cosine.
     fuzzy_share: float = 0.35
+    # Down-weighting of words that appear in every entry, and of question words.
+    generic_weight: float = 0.35
+    question_word_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class Matcher:
         self._phrasings: list[_Phrasing] = []
         for index, entry in enumerate(self._entries):
             seen: set[str] = set()
-            for raw in (entry.question, *entry.phrasings):
+            # The answer's own words count as a (long, hence weak) phrasing: a question that
+            # names a symptom the answer lists ("aching joints") is then not "unknown" talk.
+            for raw in (entry.question, *entry.phrasings, entry.answer, entry.more or ""):
                 words = tuple(_tokens(raw))
                 text = " ".join(words)
                 if words and text not in seen:
@@ -91,7 +96,10 @@ class Matcher:
         self._idf = idf_weights(entry_words)
         for word in GENERIC_WORDS:
             if word in self._idf:
-                self._idf[word] *= 0.35
+                self._idf[word] *= self.thresholds.generic_weight
+        for word in QUESTION_WORDS:
+            if word in self._idf:
+                self._idf[word] *= self.thresholds.question_word_weight
         self._vocabulary = sorted(self._idf)
         self._mean_idf = float(np.mean(list(self._idf.values()))) if self._idf else 1.0
         self._build_postings()

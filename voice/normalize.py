@@ -96,6 +96,9 @@ _PHRASES: tuple[tuple[str, str], ...] = (
 
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah", "eh", "oh"})
 
+# Words that only fill in at the start of a spoken question ("well, how long …").
+_LEADING_FILLERS = frozenset({"well", "so", "okay", "ok", "right", "now", "and", "hi", "hello"})
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _DASHES = str.maketrans({"\u2013": " ", "\u2014": " ", "-": " ", "/": " "})
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
@@ -160,6 +163,8 @@ def normalize(text: str) -> str:
     words = [_expand_contraction(w) for w in _NON_WORD.sub(" ", text).split()]
     text = _SPACES.sub(" ", " ".join(words)).strip()
     words = [w for w in text.split() if w not in _FILLERS]
+    while len(words) > 1 and words[0] in _LEADING_FILLERS:
+        words = words[1:]
     words = _numbers(words)
     text = " ".join(words)
     # Rewrites run twice so that a rewrite can feed another ("covid nineteen" -> "covid 19").

@@ -26,7 +26,7 @@ def pcm16_to_float(data: bytes) -> npt.NDArray[np.float32]:
 
 
 def float_to_int16(samples: npt.ArrayLike) -> npt.NDArray[np.int16]:
-    """Convert float samples (full scale = 1.0) to int16, rounding and clipping out-of-range values."""
+    """Convert float samples (full scale = 1.0) to int16, rounding and clipping."""
     scaled = np.asarray(samples, dtype=np.float64) * _FULL_SCALE
     # Clipping (rather than wrapping) keeps an over-loud recording recognisable.
     return np.clip(np.rint(scaled), -32768, 32767).astype(np.int16)

@@ -61,6 +61,7 @@ class Resampler:
         first = (np.arange(self._group, dtype=np.int64) * self._down) // self._up
         self._first_tap = first
         self._group_span = int(first[-1]) + taps  # input samples one group reads
+        self._work: FloatArray = np.empty((self._group, taps), dtype=np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -115,9 +116,12 @@ class Resampler:
         """Compute one group of outputs whose input window starts at buffer index ``start``."""
         taps = self._table.shape[1]
         span = self._buf[start : start + self._group_span]
-        windows = np.lib.stride_tricks.sliding_window_view(span, taps)[self._first_tap]
-        shaped = windows.reshape(-1, self._up, taps)
-        out = (shaped * self._table).sum(axis=2, dtype=np.float32)
+        windows = np.lib.stride_tricks.sliding_window_view(span, taps)
+        # Reusing one work array halves the large allocations (and their page faults) per group.
+        self._work[...] = windows[self._first_tap]
+        shaped = self._work.reshape(-1, self._up, taps)
+        np.multiply(shaped, self._table, out=shaped)
+        out: FloatArray = shaped.sum(axis=2, dtype=np.float32)
         return out.reshape(-1)
 
 

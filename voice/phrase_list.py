@@ -1,0 +1,118 @@
+"""The runtime phrase list that adapts Vosk's small model to the FAQ.
+
+Vosk turns the phrase list into a bigram language model over the words passed. Words missing
+from the model's vocabulary are silently dropped by Vosk (with a Kaldi warning), so every word is
+checked here first: known sound-alikes replace unknown medical words, the rest are reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice.commands import COMMAND_PHRASES
+from voice.content import Faq
+from voice.transcript import UNKNOWN_WORD
+
+log = logging.getLogger(__name__)
+
+# Spoken forms the small model knows for words it doesn't. The matcher's normaliser maps these
+# back ("pseudo progression" -> "pseudoprogression").
+SOUND_ALIKES: dict[str, str] = {
+    "pseudoprogression": "pseudo progression",
+    "immunotherapies": "immunotherapy",
+    "covid": "co vid",
+}
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD = re.compile(r"[a-z']+|\d+")
+
+# Words patients use around questions that the FAQ phrasings may lack; they let the bigram
+# model follow a rambling question instead of forcing it into FAQ words.
+EXTRA_PHRASES = (
+    "i was wondering",
+    "can you tell me",
+    "i would like to know",
+    "my husband my wife my mother my father my son my daughter",
+    "excuse me",
+    "thank you",
+    "hello",
+    "good morning",
+    "chemotherapy chemo radiotherapy radiation surgery",
+    "where is the toilet parking appointment pharmacy",
+    "how much does it cost",
+)
+
+
+def number_words(n: int) -> str:
+    """Spell 0–999 the way people say it ("15" -> "fifteen")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + ("" if ones == 0 else f" {_ONES[ones]}")
+    hundreds, rest = divmod(n, 100)
+    return f"{_ONES[hundreds]} hundred" + ("" if rest == 0 else f" and {number_words(rest)}")
+
+
+def spoken_words(text: str) -> list[str]:
+    """Lower-case words as a speaker says them: digits spelled, punctuation gone."""
+    words: list[str] = []
+    for token in _WORD.findall(text.lower().replace("%", " percent")):
+        if token.isdigit():
+            words.extend(number_words(int(token)).split() if int(token) < 1000 else [])
+        else:
+            words.append(token.strip("'"))
+    return [w for w in words if w]
+
+
+@dataclass(frozen=True)
+class PhraseList:
+    """Phrases for Vosk's grammar, and the words that had to be left out."""
+
+    phrases: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def build_phrase_list(faq: Faq, model_path: Path) -> PhraseList:
+    """Every question, phrasing and control phrase, in words the model knows, plus "[unk]"."""
+    from voice.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary(model_path)
+    texts: list[str] = []
+    for entry in faq.entries:
+        texts.append(entry.question)
+        texts.extend(entry.phrasings)
+    for phrases in COMMAND_PHRASES.values():
+        texts.extend(phrases)
+    texts.extend(EXTRA_PHRASES)
+    dropped: set[str] = set()
+    out: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        words: list[str] = []
+        for word in spoken_words(text):
+            if word not in vocabulary and word in SOUND_ALIKES:
+                word = SOUND_ALIKES[word]
+            parts = word.split()
+            if all(p in vocabulary for p in parts):
+                words.extend(parts)
+            else:
+                dropped.add(word)
+        phrase = " ".join(words)
+        if phrase and phrase not in seen:
+            seen.add(phrase)
+            out.append(phrase)
+    if dropped:
+        log.warning(
+            "left out of the phrase list (not in the model's vocabulary): %s",
+            ", ".join(sorted(dropped)),
+        )
+    out.append(UNKNOWN_WORD)
+    return PhraseList(tuple(out), tuple(sorted(dropped)))
