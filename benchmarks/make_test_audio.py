@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# Run as a plain script, so make the repository importable (tests/ is a namespace package).
-sys.path.insert(0, str(REPO))
+# speechgen lives beside the tests (pytest imports it as a top-level module from there).
+sys.path.insert(0, str(REPO / "tests"))
 
-from tests.speechgen import (  # noqa: E402
+from speechgen import (  # noqa: E402
     DEFAULT_CACHE_ROOT,
     AudioCache,
     Condition,
@@ -39,6 +39,7 @@ from tests.speechgen import (  # noqa: E402
     synthesize,
     train_voices,
 )
+
 from voice.errors import UsageError, VoiceError  # noqa: E402
 
 DEFAULT_QUESTIONS = REPO / "tests" / "data" / "typed_eval.tsv"

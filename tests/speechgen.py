@@ -70,9 +70,9 @@ _NATURAL_WPM = {Engine.FLITE: 162.0, Engine.FESTIVAL: 141.0}
 class VoiceSpec:
     """One synthetic speaker; pitch is engine-native (espeak-ng -p 0-99, flite f0 mean in Hz)."""
 
-    engine: str
+    engine: str  # an Engine value
     voice: str
-    rate_wpm: int | None = None
+    rate_wpm: int | None = None  # on espeak-ng's -s scale; None keeps the engine's own pace
     pitch: int | None = None
 
     @property
@@ -452,7 +452,9 @@ def librivox_samples(directory: Path = LIBRIVOX_DIR) -> list[tuple[Path, str]]:
 def tool_versions() -> tuple[str, ...]:
     """Return the engines' and sox's version lines, so an upgrade invalidates the cache."""
     versions = []
-    for cmd in (["espeak-ng", "--version"], ["flite", "--version"], ["sox", "--version"]):
+    commands = (["espeak-ng", "--version"], ["flite", "--version"], ["festival", "--version"],
+                ["sox", "--version"])
+    for cmd in commands:
         try:
             done = subprocess.run(cmd, capture_output=True, check=False)
         except FileNotFoundError:

@@ -500,3 +500,12 @@ def test_duplicates_are_found_once_entries_are_otherwise_valid(content: Path) ->
     write(content, "faq.toml", entry("a", "", "same words") + entry("a", "", "Same words!"))
     problem = only_problem(content)
     assert 'The id "a" is used twice' in problem.message
+
+
+def test_the_readme_example_entry_is_valid(content: Path) -> None:
+    readme = (default_content_dir() / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    write(content, "faq.toml", example)
+    faq = load_content(content)
+    assert faq.entries[0].id == "side-effects-duration"
+    assert faq.entries[0].answer.startswith("When side effects show up varies. But most")

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from tests.speechgen import (
+from speechgen import (
     LIBRIVOX_DIR,
     AudioCache,
     NoiseKind,
@@ -30,6 +29,7 @@ from tests.speechgen import (
     synthesize,
     train_voices,
 )
+
 from voice.errors import AudioError, SpeechError
 
 QUESTION = "how long will I have to stay on immunotherapy"

@@ -94,12 +94,12 @@ def choose_result(
     unknown_share = main.unknown_words / len(words) if words else 0.0
     if result.match.action is Action.ANSWER and unknown_share > 0.34:
         result = _downgrade(result, "unknown_words")
-    if heard.open is not None and heard.phrases is not None:
-        if result.match.action is Action.ANSWER:
-            check = matcher.match(heard.open.text)
-            agrees = any(c.entry_id == result.match.entry_id for c in check.alternatives[:2])
-            if not agrees and check.action is not Action.COMMAND:
-                result = _downgrade(result, "decoders_disagree")
+    both = heard.open is not None and heard.phrases is not None
+    if both and heard.open is not None and result.match.action is Action.ANSWER:
+        check = matcher.match(heard.open.text)
+        agrees = any(c.entry_id == result.match.entry_id for c in check.alternatives[:2])
+        if not agrees and check.action is not Action.COMMAND:
+            result = _downgrade(result, "decoders_disagree")
     return result
 
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 class ProgressPrinter:
-    """Callable as ``progress(done_bytes, total_bytes_or_None)``; redraws at most 5 times a second."""
+    """Callable as ``progress(done, total_or_None)`` in bytes; redraws at most 5 times a second."""
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label

@@ -1,0 +1,73 @@
+"""Deciding when a patient has finished speaking (pure logic, no audio).
+
+Older speakers pause inside sentences, so the silence that ends a question depends on what has
+been heard so far: a hypothesis that is already a clear question or command ends after a short
+silence; one that looks unfinished ("how long do the …") or matches nothing gets a longer one.
+Silence is measured from the end of the last recognised word, which background noise does not
+move the way it moves an energy threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Words after which a sentence is almost never finished.
+CONTINUATION_WORDS = frozenset(
+    """
+    a an the and or but of to in on at for with by from about if that because so my your
+    his her their our is are was were do does did can could will would should how what
+    when why who which um uh er
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """Trailing-silence rules, in seconds."""
+
+    complete_silence_s: float = 0.8
+    incomplete_silence_s: float = 1.4
+    max_utterance_s: float = 20.0
+
+
+def looks_unfinished(text: str) -> bool:
+    """True when the hypothesis ends on a word that needs more after it."""
+    words = [w for w in text.split() if w != "[unk]"]
+    return not words or words[-1] in CONTINUATION_WORDS
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """Where the current utterance stands."""
+
+    speaking: bool
+    silence_s: float
+    needed_s: float
+    ended: bool
+
+
+def assess(
+    *,
+    text: str,
+    stream_time_s: float,
+    last_word_end_s: float | None,
+    first_word_s: float | None,
+    complete: bool,
+    settings: EndpointSettings,
+) -> EndpointState:
+    """Whether the utterance heard so far has ended.
+
+    ``complete`` says whether the text is already a confident match or a command (decided by
+    the caller, which owns the matcher).
+    """
+    if not text.strip() or last_word_end_s is None:
+        return EndpointState(False, 0.0, settings.incomplete_silence_s, False)
+    silence = max(0.0, stream_time_s - last_word_end_s)
+    unfinished = looks_unfinished(text)
+    needed = (
+        settings.complete_silence_s
+        if complete and not unfinished
+        else settings.incomplete_silence_s
+    )
+    too_long = first_word_s is not None and stream_time_s - first_word_s > settings.max_utterance_s
+    return EndpointState(True, silence, needed, silence >= needed or too_long)

@@ -1,0 +1,409 @@
+"""The hands-free kiosk loop: microphone -> Vosk -> dialogue -> speech and captions.
+
+The loop owns the audio edges; every decision is made by the pure ``Dialogue``. The kiosk must
+never answer itself: while it speaks (and briefly after), words that belong to what it is saying
+are treated as its own echo, and only other words can interrupt it (barge-in).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from voice.ask_audio import SpeechRecognizer
+from voice.captions import CaptionDisplay
+from voice.commands import Command
+from voice.content import Faq, default_content_dir, load_content
+from voice.dialogue import Dialogue, DialogueSettings
+from voice.endpoint import EndpointSettings, assess
+from voice.errors import DeviceError, RecognitionError, SpeechError
+from voice.events import (
+    DialogueAction,
+    EndSession,
+    Event,
+    Heard,
+    Key,
+    KeyPressed,
+    Listen,
+    Say,
+    Show,
+    SpeechFinished,
+    SpeechStarted,
+    Started,
+    StopSpeaking,
+    Tick,
+)
+from voice.keys import PUSH_TO_TALK, KeyReader
+from voice.kiosk_options import Activation, KioskSettings
+from voice.match_result import Action
+from voice.matching import Matcher
+from voice.microphone import Microphone, parse_device
+from voice.phrase_list import spoken_words
+from voice.playback import Cue
+from voice.recognition import Decoder
+from voice.transcript import UNKNOWN_WORD
+
+log = logging.getLogger(__name__)
+
+ECHO_TAIL_S = 0.6  # room reverberation and output latency after the last sample is played
+BARGE_IN_WORDS = 3  # non-echo words that count as the patient talking over the kiosk
+RETRY_S = 2.0
+
+
+@dataclass
+class _Utterance:
+    """What has been heard since the last reset of the decoder."""
+
+    text: str = ""
+    first_word_at: float | None = None  # stream seconds
+    last_word_end: float | None = None
+
+
+@dataclass
+class _Speaking:
+    """What the kiosk is saying now, for echo filtering."""
+
+    words: set[str] = field(default_factory=set)
+    until: float = 0.0  # monotonic time after which echo can no longer arrive
+
+
+class StatusLog:
+    """Optional JSON-lines log of kiosk events for tests and benchmarks (no transcripts)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._file: TextIO | None = path.open("a", encoding="utf-8") if path else None
+
+    def write(self, event: str, **fields: Any) -> None:
+        """Append one event with a monotonic timestamp."""
+        if self._file is not None:
+            record = {"t": round(time.monotonic(), 4), "event": event, **fields}
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._file is not None:
+            self._file.close()
+
+
+class Kiosk:
+    """One running kiosk: owns the devices, the decoder and the dialogue."""
+
+    def __init__(self, settings: KioskSettings, faq: Faq) -> None:
+        from voice.playback import Speaker
+        from voice.speech import Pyttsx3Synthesizer
+
+        self.settings = settings
+        self.faq = faq
+        self.matcher = Matcher(faq)
+        self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
+        self.dialogue = Dialogue(
+            faq,
+            self.matcher.match,
+            DialogueSettings(
+                idle_timeout_s=settings.idle_timeout_s,
+                default_rate_wpm=settings.rate_wpm,
+                default_volume=settings.volume,
+            ),
+        )
+        self.endpoint = EndpointSettings(
+            complete_silence_s=min(0.8, settings.end_silence_ms / 1000),
+            incomplete_silence_s=max(settings.end_silence_ms / 1000, 1.4),
+        )
+        self.captions = CaptionDisplay(enabled=settings.captions)
+        self.status = StatusLog(settings.status_file)
+        self.synth = Pyttsx3Synthesizer()
+        self.speaker = Speaker(parse_device(settings.output_device))
+        self.mic = Microphone(parse_device(settings.input_device))
+        self.keys = KeyReader()
+        self.decoder = Decoder(self.recognizer.model, self.recognizer.phrases)
+        self.utterance = _Utterance()
+        self.speaking = _Speaking()
+        self.awake = settings.activation is Activation.ALWAYS
+        self.stop_requested = threading.Event()
+        self._was_playing = False
+        self._last_tick = 0.0
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until Ctrl-C, SIGTERM or ``stop_requested``."""
+        if self.settings.keys:
+            self.keys.start()
+        self._open_microphone()
+        self._prepare_speech()
+        self._dispatch(Started(at=time.monotonic()))
+        try:
+            while not self.stop_requested.is_set():
+                self._step()
+        finally:
+            self.keys.stop()
+            self.speaker.stop()
+            self.speaker.close()
+            self.mic.close()
+            self.status.close()
+
+    def _open_microphone(self) -> None:
+        while not self.stop_requested.is_set():
+            try:
+                self.mic.open()
+                self.status.write("microphone_open")
+                return
+            except DeviceError as exc:
+                self.captions.status(f"{exc} Trying again in {RETRY_S:.0f} s.")
+                log.warning("%s", exc)
+                self.stop_requested.wait(RETRY_S)
+
+    def _prepare_speech(self) -> None:
+        """Render the answers in the background so the first answer starts at once."""
+
+        def render() -> None:
+            rate = self.dialogue.rate_wpm
+            from voice.sentences import split_sentences
+
+            for entry in self.faq.entries:
+                if self.stop_requested.is_set():
+                    return
+                for sentence in split_sentences(entry.answer):
+                    try:
+                        self.synth.synthesize(sentence, rate)
+                    except SpeechError:
+                        return
+
+        threading.Thread(target=render, name="tts-warmup", daemon=True).start()
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        if now - self._last_tick >= 1.0:
+            self._last_tick = now
+            self._dispatch(Tick(at=now))
+        self._poll_keys()
+        self._poll_speaker()
+        if not self.mic.active:
+            self.captions.status("The microphone stopped. Reconnecting.")
+            self.status.write("microphone_lost")
+            self.mic.close()
+            self._open_microphone()
+            return
+        chunk = self.mic.read(timeout=0.1)
+        if chunk is None:
+            return
+        try:
+            partial = self.decoder.accept(chunk.pcm)
+        except RecognitionError as exc:
+            log.warning("%s", exc)
+            self.decoder.reset()
+            self.utterance = _Utterance()
+            return
+        self._on_partial(partial.text, partial.last_word_end, chunk.captured_at)
+
+    def _poll_keys(self) -> None:
+        while not self.keys.events.empty():
+            key = self.keys.events.get_nowait()
+            if key == PUSH_TO_TALK:
+                self.awake = True
+                self.speaker.stop()
+                self._reset_decoder()
+                self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+                continue
+            assert isinstance(key, Key)
+            self._dispatch(KeyPressed(at=time.monotonic(), key=key))
+
+    def _poll_speaker(self) -> None:
+        playing = self.speaker.is_playing()
+        if self._was_playing and not playing:
+            self.status.write("speech_finished")
+            self._dispatch(SpeechFinished(at=time.monotonic()))
+        self._was_playing = playing
+
+    # -- hearing ----------------------------------------------------------------------------
+
+    def _in_echo_window(self) -> bool:
+        return self.speaker.is_playing() or time.monotonic() < self.speaking.until
+
+    def _own_words(self, text: str) -> list[str]:
+        """Words of the hypothesis that are not the kiosk's own speech."""
+        words = [w for w in text.split() if w != UNKNOWN_WORD]
+        if not self._in_echo_window():
+            return words
+        return [w for w in words if w not in self.speaking.words]
+
+    def _on_partial(self, text: str, last_word_end: float | None, captured_at: float) -> None:
+        if self._in_echo_window():
+            self._check_barge_in(text)
+            return
+        if self.speaking.words:
+            # The echo window just closed: forget whatever was decoded while we spoke.
+            self.speaking = _Speaking()
+            self._reset_decoder()
+            return
+        words = [w for w in text.split() if w != UNKNOWN_WORD]
+        if words and self.utterance.first_word_at is None:
+            self.utterance.first_word_at = self.decoder.stream_time
+            self.status.write("speech_start")
+        self.utterance.text = text
+        self.utterance.last_word_end = last_word_end
+        if not words:
+            if self.decoder.stream_time > 30.0:
+                self._reset_decoder()  # long silence or noise: keep the decoder small
+            return
+        result = self.matcher.match(" ".join(words))
+        complete = result.action in (Action.ANSWER, Action.COMMAND)
+        state = assess(
+            text=text,
+            stream_time_s=self.decoder.stream_time,
+            last_word_end_s=last_word_end,
+            first_word_s=self.utterance.first_word_at,
+            complete=complete,
+            settings=self.endpoint,
+        )
+        if state.ended:
+            speech_end_wall = captured_at - state.silence_s
+            self._finish_utterance(speech_end_wall)
+
+    def _check_barge_in(self, text: str) -> None:
+        own = self._own_words(text)
+        if not own:
+            return
+        command = self.matcher.classify_command(" ".join(own))
+        stop_like = command is not None and command[0] in (Command.STOP, Command.REPEAT)
+        if stop_like or len(own) >= BARGE_IN_WORDS:
+            self.status.write("barge_in", command=command[0].value if command else None)
+            self.speaker.stop()
+            self.speaking = _Speaking()
+            self._dispatch(SpeechStarted(at=time.monotonic()))
+            if command is not None:
+                self._reset_decoder()
+                self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
+
+    def _finish_utterance(self, speech_end_wall: float) -> None:
+        endpoint_at = time.monotonic()
+        try:
+            transcript = self.decoder.finish()
+        except RecognitionError as exc:
+            log.warning("%s", exc)
+            self._reset_decoder()
+            return
+        final_at = time.monotonic()
+        self.utterance = _Utterance()
+        text = transcript.clean_text
+        if self.settings.log_transcripts:
+            log.info("heard: %s", text)
+        if not self.awake:
+            if self._wake_phrase_in(text):
+                self.awake = True
+                self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+            return
+        self.status.write(
+            "utterance",
+            speech_end=round(speech_end_wall, 4),
+            endpoint_wait_ms=round((endpoint_at - speech_end_wall) * 1000, 1),
+            final_ms=round((final_at - endpoint_at) * 1000, 1),
+            words=len(text.split()),
+        )
+        if not text:
+            return
+        started = time.monotonic()
+        self._dispatch(Heard(at=started, text=text, confidence=transcript.confidence or 1.0))
+        if self.settings.activation is Activation.PUSH_TO_TALK:
+            self.awake = False
+
+    def _wake_phrase_in(self, text: str) -> bool:
+        wake = " ".join(spoken_words(self.settings.wake_phrase))
+        return bool(wake) and wake in " ".join(spoken_words(text))
+
+    def _reset_decoder(self) -> None:
+        self.decoder.reset()
+        self.utterance = _Utterance()
+
+    # -- acting -----------------------------------------------------------------------------
+
+    def _dispatch(self, event: Event) -> None:
+        started = time.monotonic()
+        actions = self.dialogue.handle(event)
+        decided = time.monotonic()
+        for action in actions:
+            self._perform(action, event_at=started, decided_at=decided)
+
+    def _perform(self, action: DialogueAction, event_at: float, decided_at: float) -> None:
+        if isinstance(action, Show):
+            self.captions.show(action.caption)
+        elif isinstance(action, Say):
+            self._say(action, event_at, decided_at)
+        elif isinstance(action, StopSpeaking):
+            self.speaker.stop()
+            self.status.write("stop_speaking")
+        elif isinstance(action, Listen):
+            self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+        elif isinstance(action, EndSession):
+            self.status.write("end_session")
+            if self.settings.activation is Activation.WAKE:
+                self.awake = False
+
+    def _say(self, action: Say, event_at: float, decided_at: float) -> None:
+        from voice.sentences import split_sentences
+
+        self.speaking.words.update(spoken_words(action.text))
+        first = True
+        for sentence in split_sentences(action.text):
+            try:
+                audio = self.synth.synthesize(sentence, action.rate_wpm)
+            except SpeechError as exc:
+                # Captions already show the text; keep running without the voice.
+                self.captions.status(f"Speech is not available: {exc}")
+                log.warning("%s", exc)
+                return
+            try:
+                self.speaker.play(audio, action.volume)
+            except DeviceError as exc:
+                self.captions.status(f"The speaker is not available: {exc}")
+                log.warning("%s", exc)
+                return
+            if first:
+                self.status.write(
+                    "say",
+                    kind=action.kind.value,
+                    match_ms=round((decided_at - event_at) * 1000, 2),
+                    synth_ms=round((time.monotonic() - decided_at) * 1000, 1),
+                    rate=action.rate_wpm,
+                    volume=action.volume,
+                )
+                first = False
+                self._report_first_audio()
+        self.speaking.until = self.speaker.last_played_until + ECHO_TAIL_S
+        self._was_playing = True
+
+    def _report_first_audio(self) -> None:
+        def wait_first() -> None:
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline:
+                first = self.speaker.first_audio_time
+                if first is not None:
+                    self.status.write("first_audio", at=round(first, 4))
+                    return
+                time.sleep(0.005)
+
+        if self.status._file is not None:
+            threading.Thread(target=wait_first, daemon=True).start()
+
+
+def run_kiosk(settings: KioskSettings) -> int:
+    """Run the kiosk until stopped; returns the exit status."""
+    faq = load_content(settings.content_dir or default_content_dir())
+    kiosk = Kiosk(settings, faq)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        kiosk.stop_requested.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
+        kiosk.run()
+    return 0
