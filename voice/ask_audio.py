@@ -120,7 +120,7 @@ def ask_files(
         try:
             heard = recognizer.hear_file(path)
         except (AudioError, RecognitionError) as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)
             results.append(failed_input(str(path), str(exc), started=started))
             continue
         results.append(choose_result(faq, matcher, str(path), heard, started))

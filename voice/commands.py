@@ -34,7 +34,8 @@ COMMAND_PHRASES: dict[Command, tuple[str, ...]] = {
     Command.SLOWER: (
         "slower", "slow down", "more slowly", "speak slower", "speak more slowly",
         "talk slower", "talk more slowly", "too fast", "you are going too fast",
-        "slowly please", "slower please", "not so fast",
+        "slowly please", "slower please", "not so fast", "say that more slowly",
+        "say it more slowly", "say that slower", "speak slowly", "slowly",
     ),
     Command.FASTER: (
         "faster", "speed up", "more quickly", "speak faster", "talk faster", "too slow",
@@ -43,11 +44,12 @@ COMMAND_PHRASES: dict[Command, tuple[str, ...]] = {
     Command.LOUDER: (
         "louder", "speak up", "louder please", "volume up", "turn it up", "turn up the volume",
         "i cannot hear you", "i can not hear you", "speak louder", "talk louder", "too quiet",
+        "turn the volume up", "speak a bit louder", "say it louder", "louder please",
     ),
     Command.QUIETER: (
         "quieter", "softer", "too loud", "volume down", "turn it down", "turn down the volume",
         "speak more quietly", "speak quieter", "speak softer", "not so loud", "quieter please",
-        "lower the volume",
+        "lower the volume", "turn the volume down",
     ),
     Command.STOP: (
         "stop", "stop it", "stop please", "please stop", "stop talking", "stop speaking",
@@ -63,7 +65,7 @@ COMMAND_PHRASES: dict[Command, tuple[str, ...]] = {
     Command.YES: (
         "yes", "yeah", "yep", "yes please", "correct", "that is right", "right", "that is it",
         "yes that is right", "yes that is it", "sure", "okay", "ok", "please do", "uh huh",
-        "exactly", "yes it is", "affirmative",
+        "exactly", "yes it is", "affirmative", "yes yes", "yes i did", "i did",
     ),
     Command.NO: (
         "no", "nope", "no thanks", "no thank you", "wrong", "that is wrong", "not that",

@@ -67,8 +67,38 @@ class _Phrasing:
     words: tuple[str, ...]
 
 
+_POLITE_OPENINGS = (
+    "could you please ", "can you please ", "would you please ", "could you ", "can you ",
+    "would you ", "will you ", "please ", "i would like you to ", "i want you to ",
+)
+_POLITE_ENDINGS = (" please", " for me", " thank you", " thanks", " a bit", " a little")
+
+
+def _strip_politeness(norm: str) -> str:
+    """ "could you say that again please" -> "say that again": the command is the same."""
+    changed = True
+    while changed:
+        changed = False
+        for opening in _POLITE_OPENINGS:
+            if norm.startswith(opening) and len(norm) > len(opening):
+                norm, changed = norm[len(opening) :], True
+        for ending in _POLITE_ENDINGS:
+            if norm.endswith(ending) and len(norm) > len(ending):
+                norm, changed = norm[: -len(ending)], True
+    return norm
+
+
 def _tokens(text: str) -> list[str]:
     return content_words(normalize(text))
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, ties in index order (no full sort)."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = np.partition(-scores, k - 1)[k - 1]
+    chosen = np.flatnonzero(-scores <= cut)  # keeps every tie at the cut-off
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
 
 
 class Matcher:
@@ -105,8 +135,11 @@ class Matcher:
         self._build_postings()
         self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
         self._command_choices = {
-            phrase: command for command, phrases in COMMAND_PHRASES.items() for phrase in phrases
+            _strip_politeness(phrase): command
+            for command, phrases in COMMAND_PHRASES.items()
+            for phrase in phrases
         }
+        self._command_list = list(self._command_choices)
 
     def _build_postings(self) -> None:
         """Inverted index word -> (phrasing indices, weights) for a vectorised cosine."""
@@ -126,7 +159,7 @@ class Matcher:
 
     def classify_command(self, text: str) -> tuple[Command, float] | None:
         """Return the control phrase this whole utterance is, with its score, or None."""
-        norm = normalize(text)
+        norm = _strip_politeness(normalize(text))
         if not norm:
             return None
         if norm in self._command_choices:
@@ -134,7 +167,7 @@ class Matcher:
         if len(norm) < 6:  # short words are too easy to confuse by spelling alone
             return None
         best = process.extractOne(
-            norm, list(self._command_choices), scorer=fuzz.ratio, score_cutoff=88
+            norm, self._command_list, scorer=fuzz.ratio, score_cutoff=90
         )
         if best is None:
             return None
@@ -172,10 +205,10 @@ class Matcher:
         cosine = dots / (self._norms * q_norm)
         best_per_entry = np.full(len(self._entries), -1.0)
         best_phrasing = np.full(len(self._entries), -1, dtype=np.int64)
-        order = np.argsort(-cosine, kind="stable")
         # rapidfuzz refines only the strongest phrasings: enough for the top entries.
+        order = _top_k(cosine, 3 * len(self._entries) if len(self._entries) < 50 else 40)
         query_text = " ".join(known + unknown)
-        for pi in order[: max(40, 3 * len(self._entries) if len(self._entries) < 50 else 40)]:
+        for pi in order:
             ei = int(self._phrasing_entry[pi])
             p = self._phrasings[int(pi)]
             fuzzy = max(
@@ -188,16 +221,28 @@ class Matcher:
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
                 best_phrasing[ei] = pi
-        ranked = np.argsort(-best_per_entry, kind="stable")
+        scored = np.flatnonzero(best_per_entry >= 0)
+        ranked = scored[np.argsort(-best_per_entry[scored], kind="stable")]
         return [
             Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
             for ei in ranked
-            if best_per_entry[ei] >= 0
         ]
 
     def _foreign_conflict(self, words: Iterable[str], entry_index: int) -> bool:
+        """The question is about a subject this entry does not cover.
+
+        Either it names a subject the entry never mentions ("radiotherapy"), or it names one
+        the entry mentions only in passing ("chemotherapy", as a comparison) without naming
+        immunotherapy itself: "does chemo make you feel better" is a chemotherapy question.
+        """
+        words = list(words)
+        foreign = [w for w in words if w in self._foreign]
+        if not foreign:
+            return False
         entry_words = self._entry_words[entry_index]
-        return any(w in self._foreign and w not in entry_words for w in words)
+        if any(w not in entry_words for w in foreign):
+            return True
+        return "immunotherapy" not in words
 
     def match(self, text: str, asr_confidence: float | None = None) -> MatchResult:
         """Decide what to do with one question or control phrase."""

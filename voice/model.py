@@ -338,7 +338,7 @@ def load_model(path: Path) -> vosk.Model:
         raise ModelError(
             "The vosk Python package is not installed. Run `scripts/setup.sh`."
         ) from exc
-    vosk.SetLogLevel(-1)
+    vosk.SetLogLevel(-2)  # -1 still prints Kaldi warnings; -2 only errors
     started = time.perf_counter()
     try:
         model = vosk.Model(model_path=str(path))

@@ -87,12 +87,14 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("radiation therapy", "radiotherapy"),
     ("radiation", "radiotherapy"),
     ("per cent", "percent"),
-    ("%", " percent"),
     ("tumour", "tumor"),
     ("tumours", "tumors"),
     ("oncologist", "doctor"),
     ("physician", "doctor"),
 )
+
+# Sounds that mean "yes"; replaced before fillers are dropped ("uh huh" is not "huh").
+_AFFIRMATIONS = (("uh huh", "yes"), ("uh-huh", "yes"), ("mm hmm", "yes"), ("mhm", "yes"))
 
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah", "eh", "oh"})
 
@@ -149,9 +151,6 @@ def _numbers(words: list[str]) -> list[str]:
 def _rewrite_phrases(text: str) -> str:
     padded = f" {text} "
     for source, target in _PHRASES:
-        if source == "%":
-            padded = padded.replace("%", target)
-            continue
         padded = padded.replace(f" {source} ", f" {target} ")
     return padded.strip()
 
@@ -162,6 +161,8 @@ def normalize(text: str) -> str:
     text = _fold(text).replace("%", " percent ")
     words = [_expand_contraction(w) for w in _NON_WORD.sub(" ", text).split()]
     text = _SPACES.sub(" ", " ".join(words)).strip()
+    for sound, word in _AFFIRMATIONS:
+        text = f" {text} ".replace(f" {sound} ", f" {word} ").strip()
     words = [w for w in text.split() if w not in _FILLERS]
     while len(words) > 1 and words[0] in _LEADING_FILLERS:
         words = words[1:]

@@ -110,7 +110,7 @@ def build_phrase_list(faq: Faq, model_path: Path) -> PhraseList:
             seen.add(phrase)
             out.append(phrase)
     if dropped:
-        log.warning(
+        log.info(
             "left out of the phrase list (not in the model's vocabulary): %s",
             ", ".join(sorted(dropped)),
         )

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 # After the queue runs dry the stream idles this long before stopping, so speech queued right
 # behind other speech needs no restart.
 LINGER_S = 1.0
+# Device buffer size asked for. stop() aborts the stream, which discards what is buffered, so a
+# roomier buffer costs no stop latency and avoids underruns on a busy machine.
+DEFAULT_LATENCY_S = 0.1
 # Outputs a device's reported latency is trusted up to; beyond this it is bogus.
 _MAX_SANE_LATENCY_S = 2.0
 _DEVICE_HINT = (
@@ -78,8 +81,11 @@ def is_available(device: int | str | None = None) -> bool:
 class Speaker:
     """Plays speech on one output device; play() queues, stop() cuts off everything at once."""
 
-    def __init__(self, device: int | str | None = None) -> None:
+    def __init__(
+        self, device: int | str | None = None, latency_s: float = DEFAULT_LATENCY_S
+    ) -> None:
         self._device = device
+        self._requested_latency = latency_s
         self._sd: ModuleType | None = None
         self._stream: Any = None
         self._sample_rate = 0
@@ -213,7 +219,7 @@ class Speaker:
                 channels=channels,
                 dtype="float32",
                 device=self._device,
-                latency="low",
+                latency=self._requested_latency,
                 callback=self._callback,
                 finished_callback=self._finished,
             )

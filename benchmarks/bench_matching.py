@@ -1,0 +1,263 @@
+"""Benchmark the typed-question path: match latency, index build time and CLI start-up time.
+
+Prints figures only (no pass/fail). Targets: p99 match latency <= 20 ms with 10,000 entries;
+`voice ask --text ...` start-up <= 0.5 s.
+
+    .venv/bin/python benchmarks/bench_matching.py [--repeat 20] [--big-repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from voice.content import Entry, Faq, default_content_dir, load_content
+from voice.evaluation import read_eval_file
+from voice.keywords import STOP_WORDS
+from voice.matching import Matcher
+from voice.normalize import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_FILE = ROOT / "tests" / "data" / "typed_eval.tsv"
+VOICE = str(Path(sys.executable).with_name("voice"))
+LATENCY_TARGET_MS = 20.0
+STARTUP_TARGET_S = 0.5
+
+# Pieces of medical-sounding words: "cardiomyelitis", "hepatoplasty" ...
+_PREFIXES = (
+    "cardi hepat nephr neur gastr derm oste arthr my pulmon lymph angi cyt hemat encephal "
+    "thyr aden col pancreat splen chondr fibr leuk melan sarc carcin immun path rhin ot "
+    "ophthalm stomat esophag duoden ile cyst ureter urethr prost oophor salping hyster"
+).split()
+_LINKS = ("o", "i", "a", "")
+_SUFFIXES = (
+    "itis osis oma ectomy otomy plasty algia emia pathy genesis lysis scopy gram megaly "
+    "rrhea trophy cele penia stasis sclerosis"
+).split()
+_TEMPLATES = (
+    "what is {a}",
+    "what does {a} mean",
+    "can immunotherapy cause {a}",
+    "can the treatment cause {a} {b}",
+    "is {a} a side effect of the {w}",
+    "how long does {a} {w} last",
+    "does {a} mean the {w} is working",
+    "will the {w} give me {a}",
+    "what should i do about {a} {b}",
+    "is {a} with {b} normal",
+    "my doctor said {a} {w}",
+    "how often does {a} happen with {w} {x}",
+    "why do i have {a} after the {w}",
+    "can {a} {b} get worse",
+)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _content_words(faq: Faq) -> list[str]:
+    """Real content words, most frequent first (for a Zipf-like draw)."""
+    counts: Counter[str] = Counter()
+    for e in faq.entries:
+        for text in (e.question, *e.phrasings, e.answer):
+            counts.update(w for w in normalize(text).split() if w not in STOP_WORDS)
+    return [w for w, _ in counts.most_common()]
+
+
+def synthetic_faq(real: Faq, size: int, seed: int = 7) -> Faq:
+    """A deterministic FAQ of ``size`` entries with ~10 phrasings each."""
+    rng = random.Random(seed)
+    real_words = _content_words(real)
+    zipf = [1.0 / (rank + 1) for rank in range(len(real_words))]
+    coined = sorted(
+        {p + link + s for p in _PREFIXES for link in _LINKS for s in _SUFFIXES}
+        | {p + link + q for p in _PREFIXES for link in _LINKS for q in _PREFIXES[:12]}
+    )
+    rng.shuffle(coined)
+
+    def common(k: int) -> list[str]:
+        return rng.choices(real_words, weights=zipf, k=k)
+
+    entries: list[Entry] = []
+    for n in range(size):
+        # Two rare words make the entry's topic; common real words make up the rest.
+        a = coined[(2 * n) % len(coined)]
+        b = coined[(2 * n + 1 + n // len(coined)) % len(coined)]
+        phrasings = []
+        for template in rng.sample(_TEMPLATES, 10):
+            w, x = common(2)
+            phrasings.append(template.format(a=a, b=b, w=w, x=x))
+        answer_words = [a, b, *common(rng.randint(20, 35))]
+        rng.shuffle(answer_words)
+        entries.append(
+            Entry(
+                id=f"synthetic-{n:05d}",
+                question=f"What is {a} {b}?",
+                answer=" ".join(answer_words).capitalize() + ".",
+                phrasings=tuple(phrasings),
+                source="synthetic",
+                topic=f"{a} and {b}",
+            )
+        )
+    return Faq(real.title, real.topic_name, real.messages, tuple(entries))
+
+
+def time_matches(matcher: Matcher, questions: Sequence[str], repeat: int) -> list[float]:
+    """Per-call latency in ms; the normalisation cache is cleared so each call pays for it."""
+    times: list[float] = []
+    for _ in range(repeat):
+        for q in questions:
+            normalize.cache_clear()
+            started = time.perf_counter()
+            matcher.match(q)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def report_latency(label: str, times: Sequence[float]) -> tuple[float, float]:
+    """Print and return the median and 99th percentile."""
+    p50, p99 = _percentile(times, 50), _percentile(times, 99)
+    print(
+        f"  {label:38} n={len(times):5}  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+        f"mean {statistics.fmean(times):7.2f} ms  max {max(times):7.2f} ms"
+    )
+    return p50, p99
+
+
+def time_build(faq: Faq, runs: int) -> list[float]:
+    """Seconds to build the matcher's index, once per run."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        Matcher(faq)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_subprocess(args: list[str]) -> float:
+    """Wall-clock seconds of one run of a command."""
+    started = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def import_offenders(top: int = 12) -> list[tuple[int, str]]:
+    """The modules with the largest cumulative import time (microseconds) for `voice ask`."""
+    code = (
+        "import sys; from voice.cli import main; "
+        "sys.argv=['voice','ask','--text','how successful is immunotherapy']; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m:
+            rows.append((int(m.group(2)), m.group(4)))
+    # Keep top-level packages only: "numpy" rather than each of its sub-modules.
+    top_level = [(us, name) for us, name in rows if "." not in name]
+    return sorted(top_level, reverse=True)[:top]
+
+
+def profile(call: Callable[[], object], lines: int = 18) -> str:
+    """cProfile statistics of one call, by own time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the eval questions")
+    parser.add_argument("--big-repeat", type=int, default=3, help="passes for the 10k FAQ")
+    parser.add_argument("--size", type=int, default=10_000, help="synthetic FAQ entries")
+    parser.add_argument("--startup-runs", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="cProfile the 10k matcher")
+    parser.add_argument("--importtime", action="store_true", help="always list slow imports")
+    args = parser.parse_args()
+
+    real = load_content(default_content_dir())
+    questions = [item.question for item in read_eval_file(EVAL_FILE)]
+    print(f"Real FAQ: {len(real.entries)} entries; {len(questions)} evaluation questions")
+    build_real = statistics.median(time_build(real, 5))
+    print(f"  index build (median of 5)              {build_real * 1000:8.1f} ms")
+    matcher = Matcher(real)
+    time_matches(matcher, questions, 1)  # warm-up
+    real_times = time_matches(matcher, questions, args.repeat)
+    real_p50, real_p99 = report_latency("match latency", real_times)
+
+    print(f"\nSynthetic FAQ: {args.size} entries")
+    started = time.perf_counter()
+    big = synthetic_faq(real, args.size)
+    generate_s = time.perf_counter() - started
+    phrasings = sum(len(e.phrasings) for e in big.entries)
+    print(f"  generated in {generate_s:.2f} s: {phrasings} phrasings")
+    build_big = time_build(big, 3)
+    print(
+        f"  index build (median of 3)              {statistics.median(build_big) * 1000:8.1f} ms"
+        f"  (x{statistics.median(build_big) / build_real:.0f} the real FAQ)"
+    )
+    big_matcher = Matcher(big)
+    postings = sorted((len(ix) for ix in big_matcher._postings.values()), reverse=True)
+    print(
+        f"  vocabulary {len(postings)} words; phrasings {len(big_matcher._phrasings)}; "
+        f"longest posting lists {postings[:5]}; median {statistics.median(postings):.0f}"
+    )
+    rng = random.Random(11)
+    in_domain = [e.phrasings[rng.randrange(len(e.phrasings))] for e in rng.sample(big.entries, 200)]
+    time_matches(big_matcher, questions[:20], 1)  # warm-up
+    big_p50, big_p99 = report_latency(
+        "match latency, eval questions", time_matches(big_matcher, questions, args.big_repeat)
+    )
+    report_latency(
+        "match latency, synthetic phrasings", time_matches(big_matcher, in_domain, args.big_repeat)
+    )
+    verdict = "meets" if big_p99 <= LATENCY_TARGET_MS else "MISSES"
+    print(
+        f"  ratio 10k/real: p50 x{big_p50 / real_p50:.1f}, p99 x{big_p99 / real_p99:.1f}; "
+        f"p99 {verdict} the {LATENCY_TARGET_MS:.0f} ms target"
+    )
+    if args.profile or big_p99 > LATENCY_TARGET_MS:
+        print("\n  cProfile of one pass over the eval questions (10k FAQ), by own time:")
+        print(profile(lambda: time_matches(big_matcher, questions, 1)))
+
+    print(f"\nStart-up: `voice ask --text ...` as a subprocess, {args.startup_runs} runs")
+    ask = [VOICE, "ask", "--text", "how successful is immunotherapy"]
+    startup = [time_subprocess(ask) for _ in range(args.startup_runs)]
+    median = statistics.median(startup)
+    verdict = "meets" if median <= STARTUP_TARGET_S else "MISSES"
+    print(
+        f"  median {median:.3f} s  min {min(startup):.3f} s  max {max(startup):.3f} s; "
+        f"{verdict} the {STARTUP_TARGET_S} s target"
+    )
+    interpreter = statistics.median(
+        time_subprocess([sys.executable, "-c", "pass"]) for _ in range(5)
+    )
+    print(f"  bare interpreter start-up: {interpreter:.3f} s (x{median / interpreter:.1f})")
+    if args.importtime or median > STARTUP_TARGET_S:
+        print("  slowest top-level imports (python -X importtime, cumulative):")
+        for us, name in import_offenders():
+            print(f"    {us / 1000:8.1f} ms  {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Spoken-question benchmark: accuracy per condition for each decoding policy, and speed.
+
+Generates (and caches) spoken versions of a deterministic sample of tests/data/typed_eval.tsv
+with held-out voices (never used for tuning) under clean, 20 dB and 10 dB babble+noise, 44.1 kHz
+stereo and 8 kHz conditions, decodes each file once with the open-vocabulary decoder and once
+with the FAQ phrase list, then scores the policies:
+
+  open     - match the open transcript
+  phrases  - match the phrase-list transcript
+  auto     - phrase-list transcript, answered only when the open transcript agrees
+
+It also prints the recognition real-time factor (one core), model load time, and the peak RSS
+of `voice ask FILE`. Figures are medians where timing is involved.
+
+    .venv/bin/python benchmarks/bench_speech.py [--every 3] [--voices heldout|train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from speechgen import AudioCache, heldout_voices, standard_conditions, train_voices  # noqa: E402
+
+from voice.ask_audio import HeardQuestion, SpeechRecognizer, choose_result  # noqa: E402
+from voice.audio_file import read_pcm16  # noqa: E402
+from voice.content import default_content_dir, load_content  # noqa: E402
+from voice.evaluation import OUT_OF_DOMAIN, EvalReport, read_eval_file  # noqa: E402
+from voice.match_result import Action, MatchResult  # noqa: E402
+from voice.matching import Matcher  # noqa: E402
+from voice.recognition import Decoder  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Decoded:
+    expected: str
+    condition: str
+    heard: HeardQuestion
+
+
+def decode_file(recognizer: SpeechRecognizer, path: Path) -> tuple[HeardQuestion, float, float]:
+    pcm = read_pcm16(path)
+    chunks = [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
+    timings = []
+    results = []
+    for phrases in (None, recognizer.phrases):
+        decoder = Decoder(recognizer.model, phrases)
+        started = time.process_time()
+        for chunk in chunks:
+            decoder.accept(chunk)
+        results.append(decoder.finish())
+        timings.append(time.process_time() - started)
+    audio_s = len(pcm) / 32000
+    heard = HeardQuestion(results[1], results[0], results[1])
+    return heard, timings[0] / audio_s, timings[1] / audio_s
+
+
+def policy_result(
+    policy: str, faq, matcher: Matcher, heard: HeardQuestion  # type: ignore[no-untyped-def]
+) -> MatchResult:
+    if policy == "open":
+        assert heard.open is not None
+        only = HeardQuestion(heard.open, None, None)
+        return choose_result(faq, matcher, "", only, time.perf_counter()).match
+    if policy == "phrases":
+        assert heard.phrases is not None
+        only = HeardQuestion(heard.phrases, None, heard.phrases)
+        return choose_result(faq, matcher, "", only, time.perf_counter()).match
+    return choose_result(faq, matcher, "", heard, time.perf_counter()).match
+
+
+def peak_rss_of_ask(path: Path) -> float:
+    cmd = [sys.executable, "-m", "voice", "ask", "--json", str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(cmd, check=False, capture_output=True, cwd=REPO)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(before, after) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--every", type=int, default=3, help="take every Nth eval question")
+    parser.add_argument("--voices", choices=["heldout", "train"], default="heldout")
+    args = parser.parse_args()
+
+    faq = load_content(default_content_dir())
+    matcher = Matcher(faq)
+    started = time.perf_counter()
+    recognizer = SpeechRecognizer(faq, None, "auto")
+    load_s = time.perf_counter() - started
+    items = read_eval_file(REPO / "tests/data/typed_eval.tsv")[:: args.every]
+    voices = heldout_voices() if args.voices == "heldout" else train_voices()
+    cache = AudioCache()
+    decoded: list[Decoded] = []
+    rtf_open: list[float] = []
+    rtf_phrases: list[float] = []
+    gen_started = time.perf_counter()
+    for index, item in enumerate(items):
+        voice = voices[index % len(voices)]
+        for condition in standard_conditions():
+            path = cache.render(item.question, voice, condition)
+            heard, r_open, r_phr = decode_file(recognizer, path)
+            rtf_open.append(r_open)
+            rtf_phrases.append(r_phr)
+            decoded.append(Decoded(item.expected, condition.name, heard))
+    elapsed = time.perf_counter() - gen_started
+    print(f"{len(items)} questions x {len(standard_conditions())} conditions, "
+          f"{args.voices} voices ({', '.join(v.voice for v in voices)}); {elapsed:.0f} s")
+    print(f"model load: {load_s:.2f} s (includes the phrase list)")
+    print(f"real-time factor, one core (CPU time / audio time), median: "
+          f"open {statistics.median(rtf_open):.3f}, phrase list {statistics.median(rtf_phrases):.3f}")
+    print()
+    header = f"{'condition':20s} {'policy':8s} {'correct':>8s} {'confirm':>8s} {'wrong':>7s} " \
+             f"{'decline':>8s} {'ood FA':>7s} {'ood conf':>8s}"
+    print(header)
+    by_condition: dict[str, list[Decoded]] = defaultdict(list)
+    for d in decoded:
+        by_condition[d.condition].append(d)
+    for condition, rows in by_condition.items():
+        for policy in ("open", "phrases", "auto"):
+            report = EvalReport()
+            for d in rows:
+                from voice.evaluation import EvalItem
+
+                report.add(EvalItem("", d.expected, 0), policy_result(policy, faq, matcher, d.heard))
+            d_n = max(report.in_domain, 1)
+            print(f"{condition:20s} {policy:8s} {report.correct_pct:7.1f}% "
+                  f"{100 * report.confirm / d_n:7.1f}% {report.wrong_pct:6.1f}% "
+                  f"{100 * report.decline / d_n:7.1f}% {report.false_accept_pct:6.1f}% "
+                  f"{100 * report.ood_confirm / max(report.out_of_domain, 1):7.1f}%")
+    ood_forced = [
+        d for d in decoded
+        if d.expected == OUT_OF_DOMAIN and d.condition == "clean"
+        and policy_result("phrases", faq, matcher, d.heard).action is not Action.DECLINE
+    ]
+    n_ood = sum(1 for d in decoded if d.expected == OUT_OF_DOMAIN and d.condition == "clean")
+    print(f"\nout-of-domain speech forced into an FAQ answer or confirm by the phrase list "
+          f"(clean): {len(ood_forced)} of {n_ood}")
+    sample = cache.render(items[0].question, voices[0], standard_conditions()[0])
+    rss = [peak_rss_of_ask(sample) for _ in range(3)]
+    print(f"peak RSS of `voice ask FILE` (auto decoding): {max(rss):.0f} MB")
+    os.environ.pop("VOICE_BENCH", None)
+
+
+if __name__ == "__main__":
+    main()
