@@ -18,7 +18,7 @@ of `voice ask FILE`. Figures are medians where timing is involved.
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import resource
 import statistics
 import subprocess
@@ -40,6 +40,7 @@ from voice.evaluation import OUT_OF_DOMAIN, EvalReport, read_eval_file  # noqa: 
 from voice.match_result import Action, MatchResult  # noqa: E402
 from voice.matching import Matcher  # noqa: E402
 from voice.recognition import Decoder  # noqa: E402
+from voice.transcript import Transcript, WordConfidence  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=3, help="take every Nth eval question")
     parser.add_argument("--voices", choices=["heldout", "train"], default="heldout")
+    parser.add_argument("--offset", type=int, default=0, help="start at this eval question")
+    parser.add_argument(
+        "--conditions", default="all", help="comma-separated condition names (default: all)"
+    )
+    parser.add_argument(
+        "--dump", type=Path, help="also write every decoding as JSON lines (for calibration)"
+    )
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS measurement")
     args = parser.parse_args()
 
     faq = load_content(default_content_dir())
@@ -99,7 +108,12 @@ def main() -> None:
     started = time.perf_counter()
     recognizer = SpeechRecognizer(faq, None, "auto")
     load_s = time.perf_counter() - started
-    items = read_eval_file(REPO / "tests/data/typed_eval.tsv")[:: args.every]
+    items = read_eval_file(REPO / "tests/data/typed_eval.tsv")[args.offset :: args.every]
+    conditions = [
+        c for c in standard_conditions()
+        if args.conditions == "all" or c.name in args.conditions.split(",")
+    ]
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     voices = heldout_voices() if args.voices == "heldout" else train_voices()
     cache = AudioCache()
     decoded: list[Decoded] = []
@@ -108,14 +122,23 @@ def main() -> None:
     gen_started = time.perf_counter()
     for index, item in enumerate(items):
         voice = voices[index % len(voices)]
-        for condition in standard_conditions():
+        for condition in conditions:
             path = cache.render(item.question, voice, condition)
             heard, r_open, r_phr = decode_file(recognizer, path)
             rtf_open.append(r_open)
             rtf_phrases.append(r_phr)
             decoded.append(Decoded(item.expected, condition.name, heard))
+            if dump is not None:
+                dump.write(json.dumps({
+                    "question": item.question, "expected": item.expected,
+                    "condition": condition.name, "voice": voice.name,
+                    "open": _transcript_json(heard.open),
+                    "phrases": _transcript_json(heard.phrases),
+                }) + "\n")
     elapsed = time.perf_counter() - gen_started
-    print(f"{len(items)} questions x {len(standard_conditions())} conditions, "
+    if dump is not None:
+        dump.close()
+    print(f"{len(items)} questions x {len(conditions)} conditions, "
           f"{args.voices} voices ({', '.join(v.voice for v in voices)}); {elapsed:.0f} s")
     print(f"model load: {load_s:.2f} s (includes the phrase list)")
     print(f"real-time factor, one core (CPU time / audio time), median: "
@@ -147,10 +170,39 @@ def main() -> None:
     n_ood = sum(1 for d in decoded if d.expected == OUT_OF_DOMAIN and d.condition == "clean")
     print(f"\nout-of-domain speech forced into an FAQ answer or confirm by the phrase list "
           f"(clean): {len(ood_forced)} of {n_ood}")
-    sample = cache.render(items[0].question, voices[0], standard_conditions()[0])
-    rss = [peak_rss_of_ask(sample) for _ in range(3)]
-    print(f"peak RSS of `voice ask FILE` (auto decoding): {max(rss):.0f} MB")
-    os.environ.pop("VOICE_BENCH", None)
+    if not args.no_rss:
+        sample = cache.render(items[0].question, voices[0], standard_conditions()[0])
+        rss = [peak_rss_of_ask(sample) for _ in range(3)]
+        print(f"peak RSS of `voice ask FILE` (auto decoding): {max(rss):.0f} MB")
+
+
+def _transcript_json(t: Transcript | None) -> dict[str, object] | None:
+    if t is None:
+        return None
+    return {
+        "text": t.text,
+        "words": [[w.word, w.conf, w.start, w.end] for w in t.words],
+        "audio_s": t.audio_s,
+        "decode_ms": t.decode_ms,
+    }
+
+
+def load_dump(path: Path) -> list[tuple[str, str, str, HeardQuestion]]:
+    """Read a --dump file back: (question, expected, condition, heard)."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        t_open = _transcript_from(d["open"])
+        t_phr = _transcript_from(d["phrases"])
+        rows.append((d["question"], d["expected"], d["condition"],
+                     HeardQuestion(t_phr, t_open, t_phr)))
+    return rows
+
+
+def _transcript_from(d: dict[str, object]) -> Transcript:
+    words = tuple(WordConfidence(*w) for w in d["words"])  # type: ignore[attr-defined]
+    return Transcript(str(d["text"]), words, float(d["audio_s"]),  # type: ignore[arg-type]
+                      float(d["decode_ms"]))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -91,15 +91,27 @@ def decide(
     transcript: str,
     *,
     started: float,
+) -> AskResult:
+    """Match a typed question and package the result; ``started`` is a perf_counter() time."""
+    if not transcript.strip():
+        match = MatchResult(transcript, Action.DECLINE, reason="no_words")
+    else:
+        match = matcher.match(transcript)
+    return result_for(faq, input_label, transcript, match, started=started)
+
+
+def result_for(
+    faq: Faq,
+    input_label: str,
+    transcript: str,
+    match: MatchResult,
+    *,
+    started: float,
     asr_ms: float | None = None,
     confidence: float | None = None,
     words: tuple[WordConfidence, ...] | None = None,
 ) -> AskResult:
-    """Match a transcript and package the result; ``started`` is a perf_counter() timestamp."""
-    if not transcript.strip():
-        match = MatchResult(transcript, Action.DECLINE, reason="no_speech")
-    else:
-        match = matcher.match(transcript, asr_confidence=confidence)
+    """Package a match: the entry's question and answer for answer and confirm."""
     question = answer = None
     if match.entry_id is not None and match.action in (Action.ANSWER, Action.CONFIRM):
         entry = faq.entry(match.entry_id)

@@ -40,7 +40,6 @@ def looks_unfinished(text: str) -> bool:
 class EndpointState:
     """Where the current utterance stands."""
 
-    speaking: bool
     silence_s: float
     needed_s: float
     ended: bool
@@ -50,24 +49,23 @@ def assess(
     *,
     text: str,
     stream_time_s: float,
-    last_word_end_s: float | None,
+    segment_end_s: float | None,
     first_word_s: float | None,
     complete: bool,
+    is_command: bool = False,
     settings: EndpointSettings,
 ) -> EndpointState:
     """Whether the utterance heard so far has ended.
 
-    ``complete`` says whether the text is already a confident match or a command (decided by
-    the caller, which owns the matcher).
+    ``segment_end_s`` is the end of the last word of the recognizer's last finished segment, or
+    None while the patient is still talking. ``complete`` says whether the text is already a
+    confident match or a command (decided by the caller, which owns the matcher).
     """
-    if not text.strip() or last_word_end_s is None:
-        return EndpointState(False, 0.0, settings.incomplete_silence_s, False)
-    silence = max(0.0, stream_time_s - last_word_end_s)
-    unfinished = looks_unfinished(text)
-    needed = (
-        settings.complete_silence_s
-        if complete and not unfinished
-        else settings.incomplete_silence_s
-    )
+    needed = settings.incomplete_silence_s
+    if complete and (is_command or not looks_unfinished(text)):
+        needed = settings.complete_silence_s
     too_long = first_word_s is not None and stream_time_s - first_word_s > settings.max_utterance_s
-    return EndpointState(True, silence, needed, silence >= needed or too_long)
+    if not text.strip() or segment_end_s is None:
+        return EndpointState(0.0, needed, too_long and bool(text.strip()))
+    silence = max(0.0, stream_time_s - segment_end_s)
+    return EndpointState(silence, needed, silence >= needed or too_long)

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from voice.ask_audio import SpeechRecognizer
+from voice.ask_audio import SpeechRecognizer, judge
 from voice.captions import CaptionDisplay
 from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
@@ -43,19 +43,22 @@ from voice.events import (
 )
 from voice.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk_options import Activation, KioskSettings
-from voice.match_result import Action
+from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
 from voice.microphone import Microphone, parse_device
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
-from voice.recognition import Decoder
-from voice.transcript import UNKNOWN_WORD
+from voice.recognition import Decoder, Partial
+from voice.transcript import UNKNOWN_WORD, Transcript
 
 log = logging.getLogger(__name__)
 
 ECHO_TAIL_S = 0.6  # room reverberation and output latency after the last sample is played
 BARGE_IN_WORDS = 3  # non-echo words that count as the patient talking over the kiosk
 RETRY_S = 2.0
+# Silence that ends an utterance that is already a clear question or command. Longer than the
+# 700 ms pauses older speakers make inside a sentence.
+COMPLETE_SILENCE_S = 0.8
 
 
 @dataclass
@@ -64,7 +67,9 @@ class _Utterance:
 
     text: str = ""
     first_word_at: float | None = None  # stream seconds
-    last_word_end: float | None = None
+    segment_end: float | None = None  # end of the last word of a finished segment
+    complete: bool = False  # the text so far is a confident answer or a command
+    is_command: bool = False
 
 
 @dataclass
@@ -105,9 +110,10 @@ class Kiosk:
         self.faq = faq
         self.matcher = Matcher(faq)
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
+        self._last_transcript: Transcript | None = None
         self.dialogue = Dialogue(
             faq,
-            self.matcher.match,
+            self._match_heard,
             DialogueSettings(
                 idle_timeout_s=settings.idle_timeout_s,
                 default_rate_wpm=settings.rate_wpm,
@@ -115,8 +121,9 @@ class Kiosk:
             ),
         )
         self.endpoint = EndpointSettings(
-            complete_silence_s=min(0.8, settings.end_silence_ms / 1000),
-            incomplete_silence_s=max(settings.end_silence_ms / 1000, 1.4),
+            complete_silence_s=min(COMPLETE_SILENCE_S, settings.end_silence_ms / 1000),
+            incomplete_silence_s=settings.end_silence_ms / 1000,
+            max_utterance_s=settings.max_question_s,
         )
         self.captions = CaptionDisplay(enabled=settings.captions)
         self.status = StatusLog(settings.status_file)
@@ -131,6 +138,13 @@ class Kiosk:
         self.stop_requested = threading.Event()
         self._was_playing = False
         self._last_tick = 0.0
+
+    def _match_heard(self, text: str, confidence: float) -> MatchResult:
+        """The dialogue's matcher: spoken questions are judged with their word confidences."""
+        heard = self._last_transcript
+        if heard is not None and heard.clean_text == text:
+            return judge(self.matcher, heard)
+        return self.matcher.match(text, confidence)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -203,7 +217,7 @@ class Kiosk:
             self.decoder.reset()
             self.utterance = _Utterance()
             return
-        self._on_partial(partial.text, partial.last_word_end, chunk.captured_at)
+        self._on_partial(partial, chunk.captured_at)
 
     def _poll_keys(self) -> None:
         while not self.keys.events.empty():
@@ -236,38 +250,44 @@ class Kiosk:
             return words
         return [w for w in words if w not in self.speaking.words]
 
-    def _on_partial(self, text: str, last_word_end: float | None, captured_at: float) -> None:
+    def _on_partial(self, partial: Partial, captured_at: float) -> None:
         if self._in_echo_window():
-            self._check_barge_in(text)
+            self._check_barge_in(partial.text)
             return
         if self.speaking.words:
             # The echo window just closed: forget whatever was decoded while we spoke.
             self.speaking = _Speaking()
             self._reset_decoder()
             return
-        words = [w for w in text.split() if w != UNKNOWN_WORD]
+        words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
         if words and self.utterance.first_word_at is None:
             self.utterance.first_word_at = self.decoder.stream_time
             self.status.write("speech_start")
-        self.utterance.text = text
-        self.utterance.last_word_end = last_word_end
+        if partial.in_speech:
+            self.utterance.segment_end = None  # still talking
+        elif partial.segment_ended and words:
+            self.utterance.segment_end = partial.last_word_end
         if not words:
             if self.decoder.stream_time > 30.0:
                 self._reset_decoder()  # long silence or noise: keep the decoder small
             return
-        result = self.matcher.match(" ".join(words))
-        complete = result.action in (Action.ANSWER, Action.COMMAND)
+        text = " ".join(words)
+        if text != self.utterance.text:
+            self.utterance.text = text
+            result = self.matcher.match(text)
+            self.utterance.complete = result.action in (Action.ANSWER, Action.COMMAND)
+            self.utterance.is_command = result.action is Action.COMMAND
         state = assess(
             text=text,
             stream_time_s=self.decoder.stream_time,
-            last_word_end_s=last_word_end,
+            segment_end_s=self.utterance.segment_end,
             first_word_s=self.utterance.first_word_at,
-            complete=complete,
+            complete=self.utterance.complete,
+            is_command=self.utterance.is_command,
             settings=self.endpoint,
         )
         if state.ended:
-            speech_end_wall = captured_at - state.silence_s
-            self._finish_utterance(speech_end_wall)
+            self._finish_utterance(captured_at - state.silence_s)
 
     def _check_barge_in(self, text: str) -> None:
         own = self._own_words(text)
@@ -311,8 +331,10 @@ class Kiosk:
         )
         if not text:
             return
-        started = time.monotonic()
-        self._dispatch(Heard(at=started, text=text, confidence=transcript.confidence or 1.0))
+        self._last_transcript = transcript
+        self._dispatch(
+            Heard(at=time.monotonic(), text=text, confidence=transcript.confidence or 1.0)
+        )
         if self.settings.activation is Activation.PUSH_TO_TALK:
             self.awake = False
 

@@ -33,7 +33,7 @@ class KioskSettings:
     rate_wpm: int = 155
     volume: float = 0.8
     idle_timeout_s: float = 90.0
-    end_silence_ms: int = 900
+    end_silence_ms: int = 1400
     max_question_s: float = 20.0
     log_transcripts: bool = False
     status_file: Path | None = None
@@ -90,9 +90,17 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     run.add_argument(
         "--end-silence",
         type=int,
-        default=900,
+        default=1400,
         metavar="MS",
-        help="silence that ends a question (default 900 ms; raise it for slow speakers)",
+        help="silence that ends a question that is not yet clear (default 1400 ms; raise it "
+        "for slow speakers). A clear question or command ends after 800 ms (or this, if less)",
+    )
+    run.add_argument(
+        "--max-question",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="longest question before the kiosk answers anyway (default 20)",
     )
     run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
     run.add_argument(
@@ -123,6 +131,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         volume=args.volume,
         idle_timeout_s=args.idle_timeout,
         end_silence_ms=args.end_silence,
+        max_question_s=args.max_question,
         log_transcripts=args.log_transcripts,
         status_file=args.status_file,
     )

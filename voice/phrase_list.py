@@ -64,7 +64,8 @@ def number_words(n: int) -> str:
 def spoken_words(text: str) -> list[str]:
     """Lower-case words as a speaker says them: digits spelled, punctuation gone."""
     words: list[str] = []
-    for token in _WORD.findall(text.lower().replace("%", " percent")):
+    text = text.lower().replace("%", " percent").replace("\u2019", "'").replace("\u2018", "'")
+    for token in _WORD.findall(text):
         if token.isdigit():
             words.extend(number_words(int(token)).split() if int(token) < 1000 else [])
         else:

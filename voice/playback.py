@@ -18,10 +18,10 @@ from voice.speech import SpeechAudio
 
 logger = logging.getLogger(__name__)
 
-# After the queue runs dry the stream idles this long before stopping, so speech queued right
-# behind other speech needs no restart.
+# After the queue runs dry the stream idles this long before stopping itself, so speech queued
+# soon after other speech needs no new stream.
 LINGER_S = 1.0
-# Device buffer size asked for. stop() aborts the stream, which discards what is buffered, so a
+# Device buffer size asked for. stop() closes the stream, which discards what is buffered, so a
 # roomier buffer costs no stop latency and avoids underruns on a busy machine.
 DEFAULT_LATENCY_S = 0.1
 # Outputs a device's reported latency is trusted up to; beyond this it is bogus.
@@ -30,6 +30,9 @@ _DEVICE_HINT = (
     "Connect a speaker or headset, or choose another output device "
     "(python3 -m sounddevice lists them)."
 )
+
+# espeak-ng's output rate, the rate a stream is first opened at when nothing says otherwise.
+SPEECH_RATE = 22050
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -41,7 +44,7 @@ class Cue(str, Enum):
     DONE_LISTENING = "done_listening"
 
 
-def cue_audio(kind: Cue, sample_rate: int = 22050) -> SpeechAudio:
+def cue_audio(kind: Cue, sample_rate: int = SPEECH_RATE) -> SpeechAudio:
     """Generate a soft two-note cue: rising for LISTENING, falling for DONE_LISTENING."""
     notes = (660.0, 880.0) if kind is Cue.LISTENING else (880.0, 660.0)
     note_s, gap_s, fade_s, level = 0.09, 0.04, 0.012, 0.22
@@ -87,22 +90,24 @@ class Speaker:
         self._device = device
         self._requested_latency = latency_s
         self._sd: ModuleType | None = None
-        self._stream: Any = None
         self._sample_rate = 0
         self._channels = 1
         self._latency_s = 0.0
-        # _lock guards the queue and timestamps (shared with the audio callback thread);
-        # _control serializes starting, stopping and closing the stream.
-        self._lock = threading.Lock()
+        # _control serializes opening, starting, stopping and closing streams; _lock guards the
+        # queue, flags and timestamps, which the audio callback thread shares.
         self._control = threading.Lock()
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._started = False
+        self._generation = 0
+        self._stream_ending = False
+        self._stream_failed = False
         self._queue: deque[FloatArray] = deque()
         self._offset = 0
+        self._idle_frames = 0
         self._playing = False
         self._drained = threading.Event()
         self._drained.set()
-        self._idle_frames = 0
-        self._stream_ending = False
-        self._expect_finish = False
         self._error: DeviceError | None = None
         self._first_audio_time: float | None = None
         self._last_played_until = 0.0
@@ -119,13 +124,24 @@ class Speaker:
         with self._lock:
             return self._last_played_until
 
+    @property
+    def sample_rate(self) -> int:
+        """The device's sample rate once open (0 before)."""
+        return self._sample_rate
+
+    def open(self, sample_rate: int = SPEECH_RATE) -> None:
+        """Check the device and get a stream ready now, so the first play() starts at once."""
+        with self._control:
+            if self._stream is None:
+                self._open_stream(sample_rate)
+
     def play(self, audio: SpeechAudio, volume: float = 1.0) -> None:
         """Queue audio behind whatever is playing, at the given gain; returns at once."""
         if len(audio.samples) == 0:
             return
         with self._control:
-            self._raise_if_failed()
-            self._open(audio.sample_rate)
+            if self._sample_rate == 0:
+                self._open_stream(audio.sample_rate)
             samples = _to_float(audio, volume, self._sample_rate)
             with self._lock:
                 if not self._playing:
@@ -134,9 +150,20 @@ class Speaker:
                 self._playing = True
                 self._drained.clear()
                 self._idle_frames = 0
-                restart = self._stream_ending or not self._stream.active
-            if restart:
-                self._restart()
+                # A stream that stopped itself (idle) or failed is never restarted: PortAudio's
+                # ALSA backend can hang in start() once the server behind it has gone.
+                needs_new = self._stream is None or self._stream_ending or self._stream_failed
+                needs_start = needs_new or not self._started
+            try:
+                if needs_new:
+                    self._close_stream()
+                    self._open_stream(self._sample_rate)
+                if needs_start:
+                    self._call(self._stream.start)
+                    self._started = True
+            except DeviceError:
+                self._drop_queue()
+                raise
 
     def play_cue(self, kind: Cue, volume: float = 1.0) -> None:
         """Queue a short cue tone (e.g. 'listening now')."""
@@ -145,16 +172,11 @@ class Speaker:
     def stop(self) -> None:
         """Stop playing now and drop everything queued."""
         with self._control:
-            with self._lock:
-                was_playing = self._playing
-                self._queue.clear()
-                self._offset = 0
-                self._playing = False
-                self._drained.set()
-            if self._stream is not None and not self._stream.stopped:
-                # abort() discards what is already buffered in the device; stop() would play it.
-                self._expect_finish = True
-                self._call(self._stream.abort)
+            was_playing = self._drop_queue()
+            if self._started:
+                # Closing an active stream discards what the device has buffered (an abort);
+                # a graceful stop would play it out.
+                self._close_stream()
             with self._lock:
                 now = time.monotonic()
                 if was_playing or self._last_played_until > now:
@@ -170,7 +192,10 @@ class Speaker:
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._drained.wait(timeout):
             return False
-        self._raise_if_failed()
+        with self._lock:
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
         # The last samples were handed to the device; wait until they have left the speaker.
         remaining = self.last_played_until - time.monotonic()
         if deadline is not None:
@@ -180,20 +205,10 @@ class Speaker:
         return time.monotonic() >= self.last_played_until
 
     def close(self) -> None:
-        """Stop playing and release the device."""
-        try:
-            self.stop()
-        except DeviceError as error:
-            # Closing must not fail a shutdown; the device is gone either way.
-            logger.warning("%s", error)
+        """Stop playing and release the device (a later play() opens it again)."""
+        self.stop()
         with self._control:
-            stream, self._stream = self._stream, None
-            if stream is not None:
-                self._expect_finish = True
-                try:
-                    self._call(stream.close)
-                except DeviceError as error:
-                    logger.warning("%s", error)
+            self._close_stream()
 
     def __enter__(self) -> Speaker:
         return self
@@ -206,31 +221,55 @@ class Speaker:
     ) -> None:
         self.close()
 
-    def _open(self, sample_rate: int) -> None:
-        """Open the output stream if needed, at sample_rate if the device accepts it."""
-        if self._stream is not None:
-            return
+    def _open_stream(self, sample_rate: int) -> None:
+        """Open a new (not yet started) output stream; call with _control held."""
         sd = _sounddevice()
         self._sd = sd
-        rate, channels = self._choose_settings(sd, sample_rate)
+        if self._sample_rate == 0:
+            self._sample_rate, self._channels = self._choose_settings(sd, sample_rate)
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._stream_ending = False
+            self._stream_failed = False
+            self._error = None  # a failure of the old stream no longer matters to a new one
+            self._idle_frames = 0
         try:
-            self._stream = sd.OutputStream(
-                samplerate=rate,
-                channels=channels,
+            stream = sd.OutputStream(
+                samplerate=self._sample_rate,
+                channels=self._channels,
                 dtype="float32",
                 device=self._device,
                 latency=self._requested_latency,
                 callback=self._callback,
-                finished_callback=self._finished,
+                finished_callback=lambda: self._finished(generation),
             )
         except (sd.PortAudioError, ValueError) as error:
             raise DeviceError(
                 f"The speaker could not be opened ({error}). {_DEVICE_HINT}"
             ) from error
-        self._sample_rate, self._channels = rate, channels
-        latency = float(self._stream.latency)
+        self._stream, self._started = stream, False
+        latency = float(stream.latency)
         self._latency_s = latency if 0 <= latency <= _MAX_SANE_LATENCY_S else 0.0
-        logger.debug("Speaker open: %d Hz, %d channel(s), latency %.3f s", rate, channels, latency)
+        logger.debug(
+            "Speaker stream open: %d Hz, %d channel(s), latency %.3f s",
+            self._sample_rate,
+            self._channels,
+            latency,
+        )
+
+    def _close_stream(self) -> None:
+        """Close the current stream, discarding anything it has buffered; call with _control."""
+        stream, self._stream, self._started = self._stream, None, False
+        if stream is None:
+            return
+        with self._lock:
+            self._generation += 1  # whatever this stream reports from now on is expected
+        try:
+            self._call(stream.close)
+        except DeviceError as error:
+            # The stream is unusable either way; closing must not fail a stop or shutdown.
+            logger.warning("%s", error)
 
     def _choose_settings(self, sd: ModuleType, wanted_rate: int) -> tuple[int, int]:
         """Pick a sample rate and channel count the device accepts, preferring the audio's."""
@@ -254,18 +293,6 @@ class Speaker:
             f"stereo. {_DEVICE_HINT}"
         )
 
-    def _restart(self) -> None:
-        """(Re)start the stream after it stopped itself or was aborted."""
-        stream = self._stream
-        if not stream.stopped:
-            self._expect_finish = True
-            self._call(stream.stop)
-        with self._lock:
-            self._stream_ending = False
-            self._idle_frames = 0
-        self._expect_finish = False
-        self._call(stream.start)
-
     def _call(self, method: Any) -> None:
         """Call a stream method, turning PortAudio errors into DeviceError."""
         assert self._sd is not None
@@ -273,6 +300,16 @@ class Speaker:
             method()
         except self._sd.PortAudioError as error:
             raise DeviceError(f"The speaker stopped working ({error}). {_DEVICE_HINT}") from error
+
+    def _drop_queue(self) -> bool:
+        """Empty the queue and release waiters; return whether anything was playing."""
+        with self._lock:
+            was_playing = self._playing
+            self._queue.clear()
+            self._offset = 0
+            self._playing = False
+            self._drained.set()
+        return was_playing
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         """Fill one device buffer from the queue (runs on PortAudio's thread)."""
@@ -305,32 +342,24 @@ class Speaker:
             if self._queue:
                 return
             self._idle_frames += frames - filled
-            if self._idle_frames >= LINGER_S * self._sample_rate:
-                self._stream_ending = True
-                assert self._sd is not None
-                raise self._sd.CallbackStop
+            if self._idle_frames < LINGER_S * self._sample_rate:
+                return
+            self._stream_ending = True
+        assert self._sd is not None
+        raise self._sd.CallbackStop
 
-    def _finished(self) -> None:
-        """Note a stream that stopped without being asked to: the device has gone."""
+    def _finished(self, generation: int) -> None:
+        """Note a stream that ended without being asked to: the device has gone."""
         with self._lock:
-            expected = self._expect_finish or self._stream_ending
-        if not expected:
-            self._fail(DeviceError(f"The speaker stopped unexpectedly. {_DEVICE_HINT}"))
-
-    def _fail(self, error: DeviceError) -> None:
-        """Record a device failure and release anyone waiting."""
-        with self._lock:
-            self._error = error
+            if generation != self._generation or self._stream_ending:
+                return
+            self._stream_failed = True
+            self._error = DeviceError(f"The speaker stopped unexpectedly. {_DEVICE_HINT}")
+            logger.warning("%s", self._error)
             self._queue.clear()
+            self._offset = 0
             self._playing = False
             self._drained.set()
-
-    def _raise_if_failed(self) -> None:
-        """Raise the recorded device failure, once."""
-        with self._lock:
-            error, self._error = self._error, None
-        if error is not None:
-            raise error
 
 
 def _to_float(audio: SpeechAudio, volume: float, target_rate: int) -> FloatArray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voice.errors import RecognitionError
-from voice.transcript import Transcript, WordConfidence
+from voice.transcript import UNKNOWN_WORD, Transcript, WordConfidence
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,17 @@ SAMPLE_RATE = 16000
 
 @dataclass(frozen=True)
 class Partial:
-    """A partial hypothesis during decoding, with when its last word ended (stream seconds)."""
+    """The hypothesis so far (finished segments plus the live partial).
+
+    ``last_word_end`` comes only from finished segments, whose word times are accurate; Vosk's
+    partial word times lag the audio by a second or more, so they are not used.
+    ``in_speech`` is True while the live partial has words (the patient is still talking).
+    """
 
     text: str
     last_word_end: float | None
+    segment_ended: bool = False
+    in_speech: bool = False
 
 
 def _parse_words(result: dict[str, Any]) -> list[WordConfidence]:
@@ -46,21 +53,26 @@ class Decoder:
     """One streaming recognition session over a loaded model (not thread-safe)."""
 
     def __init__(self, model: Any, phrases: Sequence[str] | None = None) -> None:
-        import vosk
-
-        try:
-            if phrases is None:
-                self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE)
-            else:
-                self._rec = vosk.KaldiRecognizer(model, SAMPLE_RATE, json.dumps(list(phrases)))
-            self._rec.SetWords(True)
-            self._rec.SetPartialWords(True)
-        except Exception as exc:  # vosk raises bare Exception when the recognizer can't be made
-            raise RecognitionError(f"The speech recognizer could not start ({exc}).") from exc
+        self._model = model
+        self._grammar = None if phrases is None else json.dumps(list(phrases))
+        self._rec = self._new_recognizer()
         self._words: list[WordConfidence] = []
         self._texts: list[str] = []
         self._samples = 0
         self._decode_s = 0.0
+
+    def _new_recognizer(self) -> Any:
+        import vosk
+
+        try:
+            if self._grammar is None:
+                rec = vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
+            else:
+                rec = vosk.KaldiRecognizer(self._model, SAMPLE_RATE, self._grammar)
+            rec.SetWords(True)
+        except Exception as exc:  # vosk raises bare Exception when the recognizer can't be made
+            raise RecognitionError(f"The speech recognizer could not start ({exc}).") from exc
+        return rec
 
     @property
     def stream_time(self) -> float:
@@ -80,17 +92,13 @@ class Decoder:
         data = json.loads(raw)
         if segment_done:
             self._take_segment(data)
-            partial_text, partial_words = "", []
+            partial_text = ""
         else:
             partial_text = str(data.get("partial", ""))
-            partial_words = data.get("partial_result", [])
         texts = [*self._texts, partial_text] if partial_text else list(self._texts)
-        last_end: float | None = None
-        if partial_words:
-            last_end = float(partial_words[-1].get("end", 0.0))
-        elif self._words:
-            last_end = self._words[-1].end
-        return Partial(" ".join(t for t in texts if t), last_end)
+        last_end = self._words[-1].end if self._words else None
+        in_speech = any(w != UNKNOWN_WORD for w in partial_text.split())
+        return Partial(" ".join(t for t in texts if t), last_end, segment_done, in_speech)
 
     def _take_segment(self, data: dict[str, Any]) -> None:
         text = str(data.get("text", "")).strip()
@@ -117,8 +125,12 @@ class Decoder:
         return transcript
 
     def reset(self) -> None:
-        """Forget the current utterance and start a new one (keeps the grammar)."""
-        self._rec.Reset()
+        """Forget the current utterance and start a new one (keeps the grammar).
+
+        A fresh recognizer rather than Vosk's Reset(): Reset() keeps counting word times from
+        the first audio ever fed and can keep audio fed just before it.
+        """
+        self._rec = self._new_recognizer()
         self._words = []
         self._texts = []
         self._samples = 0

@@ -154,15 +154,16 @@ class Pyttsx3Synthesizer:
                 ) from reported
             if not path.exists():
                 raise SpeechError(
-                    "Text-to-speech produced no audio for the text "
-                    f"{text[:40]!r}; check that espeak-ng works: espeak-ng 'hello'."
+                    "Text-to-speech produced no audio; check that espeak-ng works: "
+                    "espeak-ng 'hello'."
                 )
             audio = _read_wav(path)
+        # Only sizes are logged: spoken text can echo what a patient said.
         logger.debug(
-            "Synthesized %.2f s of speech in %.3f s: %r",
+            "Synthesized %.2f s of speech (%d characters) in %.3f s",
             audio.duration_s,
+            len(text),
             time.monotonic() - started,
-            text[:40],
         )
         return audio
 

@@ -1,0 +1,78 @@
+"""Calibrate the spoken-question policy (voice.ask_audio.SpeechPolicy) on decoded training audio.
+
+Reads the JSON lines written by `bench_speech.py --dump` (training voices only), grid-searches
+the policy for the most answered-correct questions with at most MAX_WRONG wrong answers and
+MAX_FA out-of-domain false-accepts in every condition, and prints the chosen values and the
+per-condition figures. Check the result on held-out voices with bench_speech.py.
+
+    .venv/bin/python benchmarks/calibrate_speech.py .cache/decoded-train.jsonl
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from bench_speech import load_dump  # noqa: E402
+
+from voice.ask_audio import SpeechPolicy, judge  # noqa: E402
+from voice.content import default_content_dir, load_content  # noqa: E402
+from voice.evaluation import EvalItem, EvalReport  # noqa: E402
+from voice.matching import Matcher  # noqa: E402
+
+MAX_WRONG = 2.0  # percent, per condition
+MAX_FA = 3.0
+
+
+def reports(rows, matcher: Matcher, policy: SpeechPolicy, use_open: bool):  # type: ignore[no-untyped-def]
+    by_cond: dict[str, EvalReport] = defaultdict(EvalReport)
+    for _question, expected, condition, heard in rows:
+        main = heard.phrases if heard.phrases is not None else heard.transcript
+        result = judge(matcher, main, heard.open if use_open else None, policy)
+        by_cond[condition].add(EvalItem("", expected, 0), result)
+    return by_cond
+
+
+def main() -> None:
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / ".cache/decoded-train.jsonl")
+    rows = load_dump(path)
+    matcher = Matcher(load_content(default_content_dir()))
+    best = None
+    for conf, c_unk, d_unk, agree in itertools.product(
+        [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        [0.0, 0.2, 0.34, 0.5, 1.0],
+        [0.34, 0.5, 0.6, 0.8, 1.0],
+        [False, True],
+    ):
+        if d_unk < c_unk:
+            continue
+        policy = SpeechPolicy(conf, c_unk, d_unk, agree)
+        reps = reports(rows, matcher, policy, use_open=agree)
+        if any(r.wrong_pct > MAX_WRONG or r.false_accept_pct > MAX_FA for r in reps.values()):
+            continue
+        score = sum(r.correct_pct for r in reps.values()) / len(reps)
+        ood_confirm = sum(r.ood_confirm for r in reps.values())
+        key = (round(score, 2), -ood_confirm)
+        if best is None or key > best[0]:
+            best = (key, policy, reps)
+    if best is None:
+        print("no policy meets the limits")
+        return
+    _, policy, reps = best
+    print(f"{len(rows)} decoded questions from {path}")
+    print(f"chosen: {policy}")
+    for condition, r in reps.items():
+        d = max(r.in_domain, 1)
+        print(f"  {condition:20s} correct {r.correct_pct:5.1f}%  confirm {100 * r.confirm / d:5.1f}%"
+              f"  wrong {r.wrong_pct:4.1f}%  decline {100 * r.decline / d:5.1f}%"
+              f"  ood FA {r.false_accept_pct:4.1f}%  ood confirm {r.ood_confirm}/{r.out_of_domain}")
+
+
+if __name__ == "__main__":
+    main()

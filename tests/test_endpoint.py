@@ -1,0 +1,242 @@
+"""Tests for deciding when a patient has finished speaking (pure logic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.endpoint import EndpointSettings, EndpointState, assess, looks_unfinished
+
+DEFAULT = EndpointSettings()
+
+
+def _assess(
+    text: str,
+    silence_s: float,
+    *,
+    complete: bool = True,
+    is_command: bool = False,
+    segment_end_s: float = 2.0,
+    first_word_s: float | None = 0.5,
+    settings: EndpointSettings = DEFAULT,
+) -> EndpointState:
+    """Assess a hypothesis whose last finished segment ended ``silence_s`` seconds before now."""
+    return assess(
+        text=text,
+        stream_time_s=segment_end_s + silence_s,
+        segment_end_s=segment_end_s,
+        first_word_s=first_word_s,
+        complete=complete,
+        is_command=is_command,
+        settings=settings,
+    )
+
+
+def test_default_settings_wait_longer_for_unfinished_sentences() -> None:
+    assert DEFAULT.complete_silence_s < DEFAULT.incomplete_silence_s
+    assert DEFAULT.max_utterance_s >= 15.0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_no_words_never_ends(text: str) -> None:
+    state = _assess(text, 10.0)
+    assert not state.ended
+    assert state.silence_s == 0.0
+
+
+def test_no_words_never_ends_even_past_the_cap() -> None:
+    state = assess(
+        text="",
+        stream_time_s=60.0,
+        segment_end_s=None,
+        first_word_s=0.5,
+        complete=False,
+        settings=DEFAULT,
+    )
+    assert not state.ended
+
+
+def test_still_talking_does_not_end() -> None:
+    # segment_end_s None: the recognizer has not closed a segment since the patient spoke.
+    state = assess(
+        text="how long",
+        stream_time_s=10.0,
+        segment_end_s=None,
+        first_word_s=0.5,
+        complete=True,
+        settings=DEFAULT,
+    )
+    assert not state.ended
+    assert state.silence_s == 0.0
+
+
+def test_complete_hypothesis_ends_after_the_short_silence_not_before() -> None:
+    text = "how long will i have to stay on immunotherapy"
+    before = _assess(text, DEFAULT.complete_silence_s - 0.05)
+    assert before.needed_s == DEFAULT.complete_silence_s
+    assert not before.ended
+    # A hair over the threshold: float subtraction of stream times is not exact.
+    at = _assess(text, DEFAULT.complete_silence_s + 0.001)
+    assert at.ended
+    after = _assess(text, DEFAULT.complete_silence_s + 0.3)
+    assert after.ended
+    assert after.silence_s == pytest.approx(DEFAULT.complete_silence_s + 0.3)
+
+
+def test_unfinished_hypothesis_needs_the_long_silence_even_when_complete() -> None:
+    text = "how long do the"
+    assert looks_unfinished(text)
+    short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=True)
+    assert short.needed_s == DEFAULT.incomplete_silence_s
+    assert not short.ended
+    assert not _assess(text, DEFAULT.incomplete_silence_s - 0.05, complete=True).ended
+    assert _assess(text, DEFAULT.incomplete_silence_s + 0.001, complete=True).ended
+
+
+def test_not_complete_needs_the_long_silence() -> None:
+    text = "my granddaughter said something about spreading"
+    assert not looks_unfinished(text)
+    short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=False)
+    assert short.needed_s == DEFAULT.incomplete_silence_s
+    assert not short.ended
+    assert _assess(text, DEFAULT.incomplete_silence_s + 0.01, complete=False).ended
+
+
+def test_is_command_without_complete_still_needs_the_long_silence() -> None:
+    # The caller sets both for a command; is_command alone is no confident decision.
+    state = _assess("repeat that", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True)
+    assert state.needed_s == DEFAULT.incomplete_silence_s
+    assert not state.ended
+
+
+def test_a_complete_question_ending_in_a_continuation_word_still_waits() -> None:
+    # Only commands get the short silence whatever their last word; a question does not.
+    state = _assess("what is it that", DEFAULT.complete_silence_s + 0.1, complete=True)
+    assert state.needed_s == DEFAULT.incomplete_silence_s
+    assert not state.ended
+
+
+@pytest.mark.parametrize(
+    ("text", "complete", "is_command"),
+    [
+        ("can cancer spread", True, False),  # a whole question by itself: the worst case
+        ("can cancer spread", False, False),
+        ("how long do the", True, False),
+        ("stop", True, True),
+        ("repeat that", True, True),
+    ],
+)
+def test_a_700_ms_pause_never_ends_an_utterance_with_default_settings(
+    text: str, complete: bool, is_command: bool
+) -> None:
+    # Older speakers pause ~700 ms inside a question; splitting there loses the question.
+    state = _assess(text, 0.7, complete=complete, is_command=is_command)
+    assert state.silence_s == pytest.approx(0.7)
+    assert not state.ended
+
+
+def test_max_utterance_caps_a_long_ramble() -> None:
+    settings = EndpointSettings(max_utterance_s=5.0)
+    # Still talking (no finished segment, no silence at all) but beyond the cap since the first word.
+    state = assess(
+        text="and then the doctor said and",
+        stream_time_s=6.0,
+        segment_end_s=None,
+        first_word_s=0.5,
+        complete=False,
+        settings=settings,
+    )
+    assert state.silence_s == 0.0
+    assert state.ended
+    under = assess(
+        text="and then the doctor said and",
+        stream_time_s=5.4,
+        segment_end_s=None,
+        first_word_s=0.5,
+        complete=False,
+        settings=settings,
+    )
+    assert not under.ended
+    # A finished segment with little silence after it is capped too.
+    paused = assess(
+        text="and then the doctor said and",
+        stream_time_s=6.0,
+        segment_end_s=5.9,
+        first_word_s=0.5,
+        complete=False,
+        settings=settings,
+    )
+    assert paused.ended
+
+
+def test_max_utterance_needs_a_first_word_time() -> None:
+    settings = EndpointSettings(max_utterance_s=5.0)
+    state = assess(
+        text="and then",
+        stream_time_s=60.0,
+        segment_end_s=None,
+        first_word_s=None,
+        complete=False,
+        settings=settings,
+    )
+    assert not state.ended
+
+
+def test_silence_never_negative_when_segment_end_is_ahead_of_stream_time() -> None:
+    state = assess(
+        text="hello",
+        stream_time_s=1.0,
+        segment_end_s=1.2,
+        first_word_s=0.8,
+        complete=True,
+        settings=DEFAULT,
+    )
+    assert state.silence_s == 0.0
+    assert not state.ended
+
+
+def test_custom_settings_are_used() -> None:
+    settings = EndpointSettings(complete_silence_s=0.3, incomplete_silence_s=0.5)
+    assert _assess("is it safe", 0.301, settings=settings).ended
+    assert not _assess("is it safe to", 0.45, settings=settings).ended
+    assert _assess("is it safe to", 0.501, settings=settings).ended
+
+
+@pytest.mark.parametrize(
+    ("text", "unfinished"),
+    [
+        ("", True),
+        ("[unk]", True),
+        ("how long do the", True),
+        ("can i take it with my", True),
+        ("what about", True),
+        ("is it safe and", True),
+        ("um", True),
+        ("how long do the [unk]", True),  # "[unk]" is no word: "the" is still last
+        ("can immunotherapy make cancer worse", False),
+        ("stop", False),
+        ("how long will i have to stay on immunotherapy", False),
+        ("what is pseudo progression [unk]", False),
+    ],
+)
+def test_looks_unfinished(text: str, unfinished: bool) -> None:
+    assert looks_unfinished(text) is unfinished
+
+
+def test_every_command_phrase_ends_after_the_short_silence() -> None:
+    from voice.commands import COMMAND_PHRASES
+
+    phrases = [phrase for group in COMMAND_PHRASES.values() for phrase in group]
+    # The point of the rule: some commands end in a continuation word.
+    assert any(looks_unfinished(phrase) for phrase in phrases)
+    slow = [
+        phrase
+        for phrase in phrases
+        if not _assess(phrase, DEFAULT.complete_silence_s + 0.05, is_command=True).ended
+    ]
+    assert slow == []
+    early = [
+        phrase
+        for phrase in phrases
+        if _assess(phrase, DEFAULT.complete_silence_s - 0.05, is_command=True).ended
+    ]
+    assert early == []
