@@ -103,7 +103,9 @@ def test_not_complete_needs_the_long_silence() -> None:
 
 def test_is_command_without_complete_still_needs_the_long_silence() -> None:
     # The caller sets both for a command; is_command alone is no confident decision.
-    state = _assess("repeat that", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True)
+    state = _assess(
+        "repeat that", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True
+    )
     assert state.needed_s == DEFAULT.incomplete_silence_s
     assert not state.ended
 
@@ -136,7 +138,7 @@ def test_a_700_ms_pause_never_ends_an_utterance_with_default_settings(
 
 def test_max_utterance_caps_a_long_ramble() -> None:
     settings = EndpointSettings(max_utterance_s=5.0)
-    # Still talking (no finished segment, no silence at all) but beyond the cap since the first word.
+    # Still talking (no finished segment) but beyond the cap since the first word.
     state = assess(
         text="and then the doctor said and",
         stream_time_s=6.0,

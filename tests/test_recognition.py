@@ -181,8 +181,9 @@ def test_last_word_end_comes_only_from_finished_segments(
     assert finished_at - finished.last_word_end >= 0.5
     # Afterwards the hypothesis and its time are kept, and nobody is speaking.
     for p in partials[first_done + 1 :]:
-        assert (p.text, p.last_word_end, p.in_speech) == (transcript.text, finished.last_word_end, False)
-        assert not p.segment_ended
+        assert p.text == transcript.text
+        assert p.last_word_end == finished.last_word_end
+        assert not p.in_speech and not p.segment_ended
 
 
 def test_reset_forgets_the_utterance(model: Any, question: bytes, stop: bytes) -> None:
@@ -192,9 +193,9 @@ def test_reset_forgets_the_utterance(model: Any, question: bytes, stop: bytes) -
     assert decoder.stream_time == 0.0
     feed(decoder, stop, 100)
     transcript = decoder.finish()
-    # The open model hears "stop" as "top" (or "new top" after a reset, measured): what
-    # matters is that nothing of the abandoned question comes back.
-    assert "top" in transcript.text.split()
+    # The open model hears "stop" as "top": what matters is that nothing of the abandoned
+    # question comes back, so the result is the same as from a decoder that never heard it.
+    assert transcript.text == decode_chunks(model, chunks(stop, 100)).text
     assert not {"how", "long", "will", "we", "like"} & set(transcript.text.split())
     assert transcript.audio_s == pytest.approx(len(stop) / BYTES_PER_S)
 
