@@ -49,7 +49,10 @@ class KioskProcess:
         """Start `voice run` on the virtual devices; returns once the greeting has been spoken."""
         status = tmp / "status.jsonl"
         output = tmp / "kiosk-output.txt"
-        cmd = [str(VOICE), "run", "--no-keys", "--status-file", str(status), *extra_args]
+        cmd = [
+            str(VOICE), "-v", "run", "--no-keys", "--log-transcripts", "--status-file", str(status),
+            *extra_args,
+        ]
         with output.open("wb") as out:
             proc = audio.popen(cmd, env=audio.python_env(), stdout=out, stderr=subprocess.STDOUT)
         kiosk = cls(audio, proc, status, output)

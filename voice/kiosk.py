@@ -20,9 +20,9 @@ from typing import Any, TextIO
 
 from voice.ask_audio import SpeechRecognizer, judge
 from voice.captions import CaptionDisplay
-from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
 from voice.dialogue import Dialogue, DialogueSettings
+from voice.echo import DoubleTalkDetector, EchoReference, frame_levels
 from voice.endpoint import EndpointSettings, assess
 from voice.errors import DeviceError, RecognitionError, SpeechError
 from voice.events import (
@@ -46,6 +46,7 @@ from voice.kiosk_options import Activation, KioskSettings
 from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
 from voice.microphone import Microphone, parse_device
+from voice.pcm import rms_dbfs
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
 from voice.recognition import Decoder, Partial
@@ -53,8 +54,10 @@ from voice.transcript import UNKNOWN_WORD, Transcript
 
 log = logging.getLogger(__name__)
 
-ECHO_TAIL_S = 0.6  # room reverberation and output latency after the last sample is played
-BARGE_IN_WORDS = 3  # non-echo words that count as the patient talking over the kiosk
+# How far back the microphone can be hearing the kiosk's own output: device buffers, the sound
+# server and the room together (module-loopback alone measured 0.2–0.5 s here).
+ECHO_WINDOW_S = 0.8
+ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample is played
 RETRY_S = 2.0
 # Silence that ends an utterance that is already a clear question or command. Longer than the
 # 700 ms pauses older speakers make inside a sentence.
@@ -84,7 +87,7 @@ class StatusLog:
     """Optional JSON-lines log of kiosk events for tests and benchmarks (no transcripts)."""
 
     def __init__(self, path: Path | None) -> None:
-        self._file: TextIO | None = path.open("a", encoding="utf-8") if path else None
+        self._file: TextIO | None = path.open("w", encoding="utf-8") if path else None
 
     def write(self, event: str, **fields: Any) -> None:
         """Append one event with a monotonic timestamp."""
@@ -134,6 +137,10 @@ class Kiosk:
         self.decoder = Decoder(self.recognizer.model, self.recognizer.phrases)
         self.utterance = _Utterance()
         self.speaking = _Speaking()
+        self.echo_ref = EchoReference()
+        self.double_talk = DoubleTalkDetector()
+        self._talking_over = False
+        self._queued_until = 0.0  # monotonic time the queued speech will have been played
         self.awake = settings.activation is Activation.ALWAYS
         self.stop_requested = threading.Event()
         self._was_playing = False
@@ -217,15 +224,25 @@ class Kiosk:
             self.decoder.reset()
             self.utterance = _Utterance()
             return
+        self._track_echo(chunk.pcm, chunk.captured_at)
         self._on_partial(partial, chunk.captured_at)
+
+    def _track_echo(self, pcm: bytes, captured_at: float) -> None:
+        level = rms_dbfs(pcm)
+        if self._in_echo_window():
+            ref = self.echo_ref.level_near(captured_at, before_s=ECHO_WINDOW_S)
+            self._talking_over = self.double_talk.frame(captured_at, level, ref)
+        else:
+            self.double_talk.listen_frame(level)
+            self._talking_over = False
 
     def _poll_keys(self) -> None:
         while not self.keys.events.empty():
             key = self.keys.events.get_nowait()
             if key == PUSH_TO_TALK:
                 self.awake = True
-                self.speaker.stop()
-                self._reset_decoder()
+                self._stop_speaking()
+                self._reset_decoder("push_to_talk")
                 self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
                 continue
             assert isinstance(key, Key)
@@ -235,6 +252,10 @@ class Kiosk:
         playing = self.speaker.is_playing()
         if self._was_playing and not playing:
             self.status.write("speech_finished")
+            # What was decoded while the kiosk spoke is its own voice: drop it now, so that a
+            # patient who starts right after the kiosk stops keeps their first words.
+            self._reset_decoder("speech_finished")
+            self.speaking.until = time.monotonic() + ECHO_TAIL_S
             self._dispatch(SpeechFinished(at=time.monotonic()))
         self._was_playing = playing
 
@@ -242,6 +263,10 @@ class Kiosk:
 
     def _in_echo_window(self) -> bool:
         return self.speaker.is_playing() or time.monotonic() < self.speaking.until
+
+    def _own_words_in(self, text: str) -> list[str]:
+        """Words that are not the kiosk's own speech, whether or not it is still speaking."""
+        return [w for w in text.split() if w != UNKNOWN_WORD and w not in self.speaking.words]
 
     def _own_words(self, text: str) -> list[str]:
         """Words of the hypothesis that are not the kiosk's own speech."""
@@ -255,10 +280,15 @@ class Kiosk:
             self._check_barge_in(partial.text)
             return
         if self.speaking.words:
-            # The echo window just closed: forget whatever was decoded while we spoke.
+            # The echo tail just ended: keep what was heard in it only if it is not our echo.
+            heard_words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
+            if heard_words and not self._own_words_in(partial.text):
+                # Only our echo was decoded; an empty hypothesis may be a patient's first
+                # word still being decoded, so that audio is kept.
+                self._reset_decoder("echo_tail")
+                self.speaking = _Speaking()
+                return
             self.speaking = _Speaking()
-            self._reset_decoder()
-            return
         words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
         if words and self.utterance.first_word_at is None:
             self.utterance.first_word_at = self.decoder.stream_time
@@ -269,7 +299,7 @@ class Kiosk:
             self.utterance.segment_end = partial.last_word_end
         if not words:
             if self.decoder.stream_time > 30.0:
-                self._reset_decoder()  # long silence or noise: keep the decoder small
+                self._reset_decoder("idle_audio")  # long silence or noise: keep the decoder small
             return
         text = " ".join(words)
         if text != self.utterance.text:
@@ -290,19 +320,34 @@ class Kiosk:
             self._finish_utterance(captured_at - state.silence_s)
 
     def _check_barge_in(self, text: str) -> None:
+        """Interrupt the kiosk for a spoken command, or when the patient talks over it.
+
+        Words that belong to what the kiosk is saying are its own echo. A control phrase made of
+        other words interrupts at once; other words interrupt only while the microphone is
+        clearly louder than the echo of the kiosk's voice (double talk).
+        """
         own = self._own_words(text)
         if not own:
             return
         command = self.matcher.classify_command(" ".join(own))
-        stop_like = command is not None and command[0] in (Command.STOP, Command.REPEAT)
-        if stop_like or len(own) >= BARGE_IN_WORDS:
-            self.status.write("barge_in", command=command[0].value if command else None)
-            self.speaker.stop()
-            self.speaking = _Speaking()
-            self._dispatch(SpeechStarted(at=time.monotonic()))
-            if command is not None:
-                self._reset_decoder()
-                self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
+        if command is None and not self._talking_over:
+            return
+        self.status.write(
+            "barge_in",
+            command=command[0].value if command else None,
+            words=len(own),
+            talking_over=self._talking_over,
+            echo_gain_db=round(self.double_talk.echo_gain_db, 1),
+        )
+        if self.settings.log_transcripts:
+            log.info("barge-in on: %s", " ".join(own))
+        self._stop_speaking()
+        self.speaking = _Speaking()
+        self.echo_ref.clear()
+        self._dispatch(SpeechStarted(at=time.monotonic()))
+        if command is not None:
+            self._reset_decoder("barge_in_command")
+            self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
 
     def _finish_utterance(self, speech_end_wall: float) -> None:
         endpoint_at = time.monotonic()
@@ -310,7 +355,7 @@ class Kiosk:
             transcript = self.decoder.finish()
         except RecognitionError as exc:
             log.warning("%s", exc)
-            self._reset_decoder()
+            self._reset_decoder("recognizer_error")
             return
         final_at = time.monotonic()
         self.utterance = _Utterance()
@@ -342,7 +387,8 @@ class Kiosk:
         wake = " ".join(spoken_words(self.settings.wake_phrase))
         return bool(wake) and wake in " ".join(spoken_words(text))
 
-    def _reset_decoder(self) -> None:
+    def _reset_decoder(self, reason: str) -> None:
+        self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
         self.decoder.reset()
         self.utterance = _Utterance()
 
@@ -361,7 +407,7 @@ class Kiosk:
         elif isinstance(action, Say):
             self._say(action, event_at, decided_at)
         elif isinstance(action, StopSpeaking):
-            self.speaker.stop()
+            self._stop_speaking()
             self.status.write("stop_speaking")
         elif isinstance(action, Listen):
             self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
@@ -383,12 +429,17 @@ class Kiosk:
                 self.captions.status(f"Speech is not available: {exc}")
                 log.warning("%s", exc)
                 return
+            # When this audio will reach the speaker: after everything already queued.
+            starts_at = max(time.monotonic(), self._queued_until)
+            self._queued_until = starts_at + audio.duration_s
             try:
                 self.speaker.play(audio, action.volume)
             except DeviceError as exc:
                 self.captions.status(f"The speaker is not available: {exc}")
                 log.warning("%s", exc)
                 return
+            levels = frame_levels(audio.samples, audio.sample_rate, action.volume)
+            self.echo_ref.add(starts_at, levels)
             if first:
                 self.status.write(
                     "say",
@@ -400,8 +451,12 @@ class Kiosk:
                 )
                 first = False
                 self._report_first_audio()
-        self.speaking.until = self.speaker.last_played_until + ECHO_TAIL_S
+        self.speaking.until = self._queued_until + ECHO_TAIL_S
         self._was_playing = True
+
+    def _stop_speaking(self) -> None:
+        self.speaker.stop()
+        self._queued_until = 0.0
 
     def _report_first_audio(self) -> None:
         def wait_first() -> None:
