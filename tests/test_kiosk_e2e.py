@@ -69,7 +69,7 @@ def test_answers_a_spoken_question_aloud(kiosk: KioskProcess, tmp_path: Path) ->
 def test_repeat_says_the_last_answer_again(kiosk: KioskProcess, tmp_path: Path) -> None:
     _ask_and_hear(kiosk, spoken("does immunotherapy help with covid"), tmp_path)
     started = time.monotonic()
-    heard, _ = _ask_and_hear(kiosk, FIXTURES / "command_repeat.wav", tmp_path)
+    heard, _ = _ask_and_hear(kiosk, spoken("say that again"), tmp_path)
     assert best_answer(heard, ANSWERS)[0] == "covid", heard
     assert len(_answered(kiosk, started)) == 1
 
@@ -111,6 +111,26 @@ def test_stop_interrupts_a_long_answer(kiosk: KioskProcess, tmp_path: Path) -> N
     # The full answer lasts about 20 s; it must end within 1.5 s of the patient saying "stop".
     assert answer_end < stop_end + 1.5, (spoke, stop_end)
     assert answer_end - spoke[0][0] < 12.0
+
+
+def test_a_new_question_talks_over_the_kiosk(kiosk: KioskProcess, tmp_path: Path) -> None:
+    asked_at = time.monotonic()
+    kiosk.say_into_mic(spoken("what are the worst side effects of immunotherapy"))
+    first = kiosk.wait_for(lambda e: e["event"] == "first_audio", timeout=30, after=asked_at)
+    time.sleep(2.0)
+    wav = tmp_path / "both.wav"
+    rec = record(kiosk.audio, wav)
+    kiosk.say_into_mic(spoken("what is the success rate of immunotherapy"))
+    barge = kiosk.wait_for(lambda e: e["event"] == "barge_in", timeout=10, after=first["t"])
+    assert barge["command"] is None and barge["talking_over"] is True
+    kiosk.wait_for(lambda e: e["event"] == "say", timeout=15, after=barge["t"])
+    kiosk.wait_quiet(after=barge["t"] + 0.1)
+    time.sleep(0.3)
+    rec.stop()
+    samples, rate = speaker_audio(wav)
+    heard = transcribe_samples(samples, rate)
+    # The reply is about the new question (an answer, or "Did you mean" it).
+    assert best_answer(heard, ANSWERS)[0] == "success-rate" or "success rate" in heard, heard
 
 
 def test_the_kiosk_does_not_react_to_its_own_voice(

@@ -69,14 +69,20 @@ class DoubleTalkDetector:
     noise_margin_db: float = 12.0
 
     def __post_init__(self) -> None:
-        self._gains: deque[float] = deque(maxlen=40)
+        self._gains: deque[float] = deque(maxlen=60)
         self._noise: deque[float] = deque(maxlen=200)
         self._over_since: float | None = None
 
     @property
     def echo_gain_db(self) -> float:
-        """Learned microphone level relative to the reference (median of recent frames)."""
-        return float(np.median(self._gains)) if self._gains else self.initial_gain_db
+        """Learned microphone level relative to the reference.
+
+        The upper envelope (90th percentile) of recent frames: the reference level is the
+        loudest frame in a window, so pauses between words pull single frames far down.
+        """
+        if len(self._gains) < 10:
+            return self.initial_gain_db
+        return float(np.percentile(self._gains, 90))
 
     @property
     def noise_floor_db(self) -> float:

@@ -232,6 +232,7 @@ class Kiosk:
         if self._in_echo_window():
             ref = self.echo_ref.level_near(captured_at, before_s=ECHO_WINDOW_S)
             self._talking_over = self.double_talk.frame(captured_at, level, ref)
+            log.debug("echo t=%.3f mic=%.1f ref=%.1f", captured_at, level, ref)
         else:
             self.double_talk.listen_frame(level)
             self._talking_over = False
