@@ -82,12 +82,16 @@ class SpeechPolicy:
     """
 
     # The weakest recognised word's confidence below this turns an answer into a confirm.
-    min_word_confidence: float = 0.5
+    min_word_confidence: float = 0.3
     # More than this share of "[unk]" words: the speech was mostly not FAQ words.
-    confirm_unknown_share: float = 0.34
-    decline_unknown_share: float = 0.6
-    # With both decodings, answer only if the open transcript points the same way.
+    confirm_unknown_share: float = 0.2
+    decline_unknown_share: float = 0.34
+    # With both decodings, answer only if the open transcript points the same way: its own
+    # score for the same entry must reach this (0–1) ...
     require_agreement: bool = True
+    agreement_min_score: float = 0.5
+    # ... and offer "Did you mean …?" only if it reaches this; below it, decline.
+    confirm_min_open_score: float = 0.3
 
 
 DEFAULT_POLICY = SpeechPolicy()
@@ -116,6 +120,10 @@ def judge(
     unknown_share = main.unknown_words / len(words) if words else 0.0
     if unknown_share > policy.decline_unknown_share:
         return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words")
+    open_score = _open_score(matcher, open_transcript, result.entry_id)
+    open_disagrees = open_score is not None and open_score < policy.confirm_min_open_score
+    if result.action is Action.CONFIRM and open_disagrees:
+        return replace(result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree")
     if result.action is not Action.ANSWER:
         return result
     confidence = main.confidence
@@ -123,12 +131,22 @@ def judge(
         return replace(result, action=Action.CONFIRM, reason="unsure_hearing")
     if unknown_share > policy.confirm_unknown_share:
         return replace(result, action=Action.CONFIRM, reason="unknown_words")
-    if policy.require_agreement and open_transcript is not None:
-        check = matcher.match(open_transcript.text)
-        agrees = any(c.entry_id == result.entry_id for c in check.alternatives[:2])
-        if not agrees and check.action is not Action.COMMAND:
-            return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
+    weak_open = open_score is not None and open_score < policy.agreement_min_score
+    if policy.require_agreement and weak_open:
+        return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     return result
+
+
+def _open_score(matcher: Matcher, open_transcript: Transcript | None, entry_id: str | None) -> (
+    float | None
+):
+    """How well the open-vocabulary transcript matches the same entry (None: no open decoding)."""
+    if open_transcript is None or entry_id is None:
+        return None
+    for candidate in matcher.score_entries(open_transcript.clean_text):
+        if candidate.entry_id == entry_id:
+            return candidate.score
+    return 0.0
 
 
 def choose_result(

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from voice.ask_audio import SpeechRecognizer, judge
 from voice.captions import CaptionDisplay
+from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
 from voice.dialogue import Dialogue, DialogueSettings
 from voice.echo import DoubleTalkDetector, EchoReference, frame_levels
@@ -114,6 +115,7 @@ class Kiosk:
         self.matcher = Matcher(faq)
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
+        self._last_open: Transcript | None = None
         self.dialogue = Dialogue(
             faq,
             self._match_heard,
@@ -134,13 +136,17 @@ class Kiosk:
         self.speaker = Speaker(parse_device(settings.output_device))
         self.mic = Microphone(parse_device(settings.input_device))
         self.keys = KeyReader()
+        # The phrase-list decoder drives endpointing and matching; the open-vocabulary one runs
+        # beside it so an answer needs both to agree (see voice.ask_audio.judge).
         self.decoder = Decoder(self.recognizer.model, self.recognizer.phrases)
+        self.open_decoder = Decoder(self.recognizer.model)
         self.utterance = _Utterance()
         self.speaking = _Speaking()
         self.echo_ref = EchoReference()
         self.double_talk = DoubleTalkDetector()
         self._talking_over = False
         self._queued_until = 0.0  # monotonic time the queued speech will have been played
+        self._barged_in = False
         self.awake = settings.activation is Activation.ALWAYS
         self.stop_requested = threading.Event()
         self._was_playing = False
@@ -150,7 +156,7 @@ class Kiosk:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
         heard = self._last_transcript
         if heard is not None and heard.clean_text == text:
-            return judge(self.matcher, heard)
+            return judge(self.matcher, heard, self._last_open)
         return self.matcher.match(text, confidence)
 
     # -- running ----------------------------------------------------------------------------
@@ -219,10 +225,10 @@ class Kiosk:
             return
         try:
             partial = self.decoder.accept(chunk.pcm)
+            self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
-            self.decoder.reset()
-            self.utterance = _Utterance()
+            self._reset_decoder("recognizer_error")
             return
         self._track_echo(chunk.pcm, chunk.captured_at)
         self._on_partial(partial, chunk.captured_at)
@@ -253,10 +259,14 @@ class Kiosk:
         playing = self.speaker.is_playing()
         if self._was_playing and not playing:
             self.status.write("speech_finished")
-            # What was decoded while the kiosk spoke is its own voice: drop it now, so that a
-            # patient who starts right after the kiosk stops keeps their first words.
-            self._reset_decoder("speech_finished")
-            self.speaking.until = time.monotonic() + ECHO_TAIL_S
+            if self._barged_in:
+                # The patient is talking: keep what they have said so far.
+                self._barged_in = False
+            else:
+                # What was decoded while the kiosk spoke is its own voice: drop it now, so that
+                # a patient who starts right after the kiosk stops keeps their first words.
+                self._reset_decoder("speech_finished")
+                self.speaking.until = time.monotonic() + ECHO_TAIL_S
             self._dispatch(SpeechFinished(at=time.monotonic()))
         self._was_playing = playing
 
@@ -345,8 +355,12 @@ class Kiosk:
         self._stop_speaking()
         self.speaking = _Speaking()
         self.echo_ref.clear()
+        self._barged_in = True
         self._dispatch(SpeechStarted(at=time.monotonic()))
-        if command is not None:
+        if command is not None and command[0] is Command.STOP:
+            # "Stop" acts at once. Anything else is the start of an utterance that is still
+            # going on ("what …" may become "what is the success rate"): it is decoded to its
+            # end and then handled like any other.
             self._reset_decoder("barge_in_command")
             self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
 
@@ -354,6 +368,7 @@ class Kiosk:
         endpoint_at = time.monotonic()
         try:
             transcript = self.decoder.finish()
+            self._last_open = self.open_decoder.finish()
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -391,6 +406,7 @@ class Kiosk:
     def _reset_decoder(self, reason: str) -> None:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
         self.decoder.reset()
+        self.open_decoder.reset()
         self.utterance = _Utterance()
 
     # -- acting -----------------------------------------------------------------------------
