@@ -36,7 +36,7 @@ from speechgen import AudioCache, heldout_voices, standard_conditions, train_voi
 from voice.ask_audio import HeardQuestion, SpeechRecognizer, choose_result  # noqa: E402
 from voice.audio_file import read_pcm16  # noqa: E402
 from voice.content import default_content_dir, load_content  # noqa: E402
-from voice.evaluation import OUT_OF_DOMAIN, EvalReport, read_eval_file  # noqa: E402
+from voice.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402
 from voice.match_result import Action, MatchResult  # noqa: E402
 from voice.matching import Matcher  # noqa: E402
 from voice.recognition import Decoder  # noqa: E402
@@ -141,8 +141,9 @@ def main() -> None:
     print(f"{len(items)} questions x {len(conditions)} conditions, "
           f"{args.voices} voices ({', '.join(v.voice for v in voices)}); {elapsed:.0f} s")
     print(f"model load: {load_s:.2f} s (includes the phrase list)")
+    rtf_o, rtf_p = statistics.median(rtf_open), statistics.median(rtf_phrases)
     print(f"real-time factor, one core (CPU time / audio time), median: "
-          f"open {statistics.median(rtf_open):.3f}, phrase list {statistics.median(rtf_phrases):.3f}")
+          f"open {rtf_o:.3f}, phrase list {rtf_p:.3f}, both {rtf_o + rtf_p:.3f}")
     print()
     header = f"{'condition':20s} {'policy':8s} {'correct':>8s} {'confirm':>8s} {'wrong':>7s} " \
              f"{'decline':>8s} {'ood FA':>7s} {'ood conf':>8s}"
@@ -154,9 +155,8 @@ def main() -> None:
         for policy in ("open", "phrases", "auto"):
             report = EvalReport()
             for d in rows:
-                from voice.evaluation import EvalItem
-
-                report.add(EvalItem("", d.expected, 0), policy_result(policy, faq, matcher, d.heard))
+                result = policy_result(policy, faq, matcher, d.heard)
+                report.add(EvalItem("", d.expected, 0), result)
             d_n = max(report.in_domain, 1)
             print(f"{condition:20s} {policy:8s} {report.correct_pct:7.1f}% "
                   f"{100 * report.confirm / d_n:7.1f}% {report.wrong_pct:6.1f}% "

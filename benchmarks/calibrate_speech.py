@@ -77,7 +77,8 @@ def main() -> None:
     print(f"chosen: {policy}")
     for condition, r in reps.items():
         d = max(r.in_domain, 1)
-        print(f"  {condition:20s} correct {r.correct_pct:5.1f}%  confirm {100 * r.confirm / d:5.1f}%"
+        confirm = 100 * r.confirm / d
+        print(f"  {condition:20s} correct {r.correct_pct:5.1f}%  confirm {confirm:5.1f}%"
               f"  wrong {r.wrong_pct:4.1f}%  decline {100 * r.decline / d:5.1f}%"
               f"  ood FA {r.false_accept_pct:4.1f}%  ood confirm {r.ood_confirm}/{r.out_of_domain}")
 

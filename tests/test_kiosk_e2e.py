@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kiosk_driver import KioskProcess, best_answer, record, speaker_audio, spoken, transcribe_samples
+from kiosk_driver import (
+    KioskProcess,
+    best_answer,
+    record,
+    speaker_audio,
+    spoken,
+    transcribe_samples,
+)
 from pulse_harness import Timeline, VirtualAudio
 
 from voice.content import default_content_dir, load_content
@@ -50,7 +57,9 @@ def _ask_and_hear(kiosk: KioskProcess, question: Path, tmp_path: Path) -> tuple[
 
 def _answered(kiosk: KioskProcess, after: float) -> list[dict[str, object]]:
     return [
-        e for e in kiosk.events() if e["t"] >= after and e["event"] == "say" and e["kind"] == "answer"
+        e
+        for e in kiosk.events()
+        if e["t"] >= after and e["event"] == "say" and e["kind"] == "answer"
     ]
 
 
