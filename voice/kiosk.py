@@ -165,10 +165,10 @@ class Kiosk:
         """Run until Ctrl-C, SIGTERM or ``stop_requested``."""
         if self.settings.keys:
             self.keys.start()
-        self._open_microphone()
-        self._prepare_speech()
-        self._dispatch(Started(at=time.monotonic()))
         try:
+            self._open_microphone()
+            self._prepare_speech()
+            self._dispatch(Started(at=time.monotonic()))
             while not self.stop_requested.is_set():
                 self._step()
         finally:
@@ -186,7 +186,7 @@ class Kiosk:
                 return
             except DeviceError as exc:
                 self.captions.status(f"{exc} Trying again in {RETRY_S:.0f} s.")
-                log.warning("%s", exc)
+                log.info("%s", exc)
                 self.stop_requested.wait(RETRY_S)
 
     def _prepare_speech(self) -> None:
