@@ -180,3 +180,26 @@ def test_the_kiosk_does_not_react_to_its_own_voice(
     assert len([e for e in events if e["event"] == "utterance"]) == 1, events
     assert len([e for e in events if e["event"] == "say"]) == 1, events
     assert best_answer(heard, ANSWERS)[0] == "ideal-candidate", heard
+
+
+def test_wake_phrase_mode_ignores_talk_until_it_is_called(
+    kiosk: KioskProcess, virtual_audio: VirtualAudio, tmp_path: Path
+) -> None:
+    # For busy waiting rooms: nothing is answered until someone says the wake phrase.
+    if kiosk.proc.poll() is None:
+        kiosk.stop()
+    waking = KioskProcess.start(
+        virtual_audio, tmp_path, ["--idle-timeout", "900", "--activation", "wake"]
+    )
+    try:
+        started = time.monotonic()
+        waking.say_into_mic(spoken("what is the success rate of immunotherapy"))
+        time.sleep(3.0)
+        assert not [e for e in waking.events() if e["t"] >= started and e["event"] == "say"]
+        heard, _ = _ask_and_hear(
+            waking, spoken("hello kiosk, what is the success rate of immunotherapy"), tmp_path
+        )
+        assert [e for e in waking.events() if e["t"] >= started and e["event"] == "wake"]
+        assert best_answer(heard, ANSWERS)[0] == "success-rate", heard
+    finally:
+        assert waking.stop() == 0

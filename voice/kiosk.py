@@ -138,7 +138,11 @@ class Kiosk:
         self.keys = KeyReader()
         # The phrase-list decoder drives endpointing and matching; the open-vocabulary one runs
         # beside it so an answer needs both to agree (see voice.ask_audio.judge).
-        self.decoder = Decoder(self.recognizer.model, self.recognizer.phrases)
+        phrases = self.recognizer.phrases
+        if settings.activation is Activation.WAKE and phrases is not None:
+            # The wake phrase must be in the phrase list, or the decoder can never hear it.
+            phrases = (" ".join(spoken_words(settings.wake_phrase)), *phrases)
+        self.decoder = Decoder(self.recognizer.model, phrases)
         self.open_decoder = Decoder(self.recognizer.model)
         self.utterance = _Utterance()
         self.speaking = _Speaking()
@@ -379,9 +383,16 @@ class Kiosk:
         if self.settings.log_transcripts:
             log.info("heard: %s", text)
         if not self.awake:
-            if self._wake_phrase_in(text):
-                self.awake = True
+            rest = self._after_wake_phrase(text)
+            if rest is None:
+                return
+            self.awake = True
+            self.status.write("wake")
+            if not rest:
                 self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+                return
+            # "Hello kiosk, what is the success rate?": the question comes with the wake phrase.
+            self._dispatch(Heard(at=time.monotonic(), text=rest, confidence=1.0))
             return
         self.status.write(
             "utterance",
@@ -399,9 +410,13 @@ class Kiosk:
         if self.settings.activation is Activation.PUSH_TO_TALK:
             self.awake = False
 
-    def _wake_phrase_in(self, text: str) -> bool:
+    def _after_wake_phrase(self, text: str) -> str | None:
+        """The words after the wake phrase, or None if it was not said."""
         wake = " ".join(spoken_words(self.settings.wake_phrase))
-        return bool(wake) and wake in " ".join(spoken_words(text))
+        heard = " ".join(spoken_words(text))
+        if not wake or wake not in heard:
+            return None
+        return heard.split(wake, 1)[1].strip()
 
     def _reset_decoder(self, reason: str) -> None:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
