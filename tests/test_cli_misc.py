@@ -15,6 +15,7 @@ import soundfile
 from voice import __version__
 from voice.cli import build_parser
 from voice.content import default_content_dir
+from voice.errors import UsageError
 from voice.kiosk_options import Activation, KioskSettings, settings_from_args
 from voice.model import locate_model
 
@@ -243,8 +244,22 @@ def test_run_options_become_kiosk_settings() -> None:
 
 
 def test_run_defaults_match_kiosk_settings_defaults() -> None:
-    settings = settings_from_args(build_parser().parse_args(["run"]))
+    settings = settings_from_args(build_parser().parse_args(["run", "--captions"]))
     assert settings == KioskSettings()
+
+
+def test_captions_default_off_when_the_output_is_not_a_terminal() -> None:
+    # Captions hold what patients said; piped into a log they would be stored.
+    assert settings_from_args(build_parser().parse_args(["run"])).captions is False
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--rate", "300"), ("--volume", "2"), ("--end-silence", "0"), ("--max-question", "-1")],
+)
+def test_impossible_run_settings_are_usage_errors(option: str, value: str) -> None:
+    with pytest.raises(UsageError):
+        settings_from_args(build_parser().parse_args(["run", option, value]))
 
 
 def test_run_options_all_reach_the_settings(tmp_path: Path) -> None:
@@ -260,7 +275,7 @@ def test_run_options_all_reach_the_settings(tmp_path: Path) -> None:
             "--output-device",
             "USB",
             "--activation",
-            "push-to-talk",
+            "wake",
             "--wake-phrase",
             "hi there",
             "--volume",
@@ -280,7 +295,7 @@ def test_run_options_all_reach_the_settings(tmp_path: Path) -> None:
     assert settings.model_path == tmp_path / "m"
     assert settings.input_device == "2"
     assert settings.output_device == "USB"
-    assert settings.activation is Activation.PUSH_TO_TALK
+    assert settings.activation is Activation.WAKE
     assert settings.wake_phrase == "hi there"
     assert settings.volume == 0.5
     assert settings.idle_timeout_s == 30.0

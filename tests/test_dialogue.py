@@ -173,6 +173,15 @@ def test_yes_after_confirm_answers_the_pending_entry() -> None:
     assert said(out) == [Say("Answer 3.", 155, 0.8, SayKind.ANSWER)]
 
 
+def test_a_yes_long_after_the_confirm_does_not_answer_it() -> None:
+    # Medical safety: "Did you mean …?" expires; a late "yes" may be someone else's.
+    d = make()
+    hear(d, "rash thing", at=2.0)
+    out = hear(d, "yes", at=2.0 + DialogueSettings().confirm_timeout_s + 1)
+    assert SayKind.ANSWER not in [a.kind for a in said(out)]
+    assert texts(out) == [MESSAGES.usage]
+
+
 def test_no_after_confirm_asks_to_rephrase_and_forgets_the_question() -> None:
     d = make()
     hear(d, "rash thing")

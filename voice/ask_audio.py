@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from voice.ask import AskResult, failed_input, result_for
+from voice.commands import Command
 from voice.content import Faq
 from voice.errors import AudioError, RecognitionError
 from voice.match_result import Action, MatchResult
@@ -114,9 +115,13 @@ def judge(
     if not text.strip():
         return MatchResult(text, Action.DECLINE, reason="no_speech")
     result = matcher.match(text)
-    if result.action is Action.COMMAND:
-        return result
     words = main.text.split()
+    if result.action is Action.COMMAND:
+        if result.command is Command.YES and not _heard_clearly(main, open_transcript, policy):
+            # A "yes" answers a pending "Did you mean …?": it must be heard as clearly as an
+            # answer would need to be, or it is not taken as a yes.
+            return replace(result, action=Action.DECLINE, command=None, reason="unsure_hearing")
+        return result
     unknown_share = main.unknown_words / len(words) if words else 0.0
     if unknown_share > policy.decline_unknown_share:
         return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words")
@@ -135,6 +140,20 @@ def judge(
     if policy.require_agreement and weak_open:
         return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     return result
+
+
+def _heard_clearly(
+    main: Transcript, open_transcript: Transcript | None, policy: SpeechPolicy
+) -> bool:
+    """No "[unk]", no shaky word, and the open decoder heard the same words."""
+    if main.unknown_words:
+        return False
+    confidence = main.confidence
+    if confidence is not None and confidence < max(policy.min_word_confidence, 0.5):
+        return False
+    if open_transcript is None:
+        return True
+    return open_transcript.clean_text.split() == main.clean_text.split()
 
 
 def _open_score(matcher: Matcher, open_transcript: Transcript | None, entry_id: str | None) -> (

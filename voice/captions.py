@@ -47,6 +47,12 @@ class CaptionDisplay:
         self.stream.write("".join(out))
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Clear the screen and its scrollback, so the next patient doesn't see the last one's."""
+        if self.enabled and self.styled:
+            self.stream.write("\033[3J\033[2J\033[H")
+            self.stream.flush()
+
     def status(self, text: str) -> None:
         """A short status line for staff (not spoken), e.g. "Listening…"."""
         if self.enabled:

@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--decoding",
         choices=["auto", "open", "phrases"],
         default="auto",
-        help="speech decoding: open vocabulary, the FAQ phrase list, or auto (default: "
-        "open first, phrase list when the open transcript is not a clear match)",
+        help="speech decoding: open vocabulary, the FAQ phrase list, or auto (default: both "
+        "at once; the phrase-list transcript is matched, and an answer needs the open "
+        "transcript to agree, otherwise the kiosk asks 'Did you mean ...?')",
     )
     _add_content_option(ask)
     _add_model_option(ask)

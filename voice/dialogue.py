@@ -64,6 +64,8 @@ class DialogueSettings:
     max_volume: float = 1.0
     topics_in_help: int = 3
     max_misses_before_topics: int = 2
+    # "Did you mean …?" expires: a "yes" after this long no longer answers it.
+    confirm_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         """Reject defaults outside their limits and steps that are not positive."""
@@ -123,6 +125,8 @@ class Dialogue:
         self._volume = self._settings.default_volume
         self._last: _Utterance | None = None  # the latest answer or topic line, for repeat
         self._pending: Entry | None = None  # the entry awaiting the patient's yes or no
+        self._pending_at = 0.0
+        self._now = 0.0
         self._misses = 0
         self._cursor: int | None = None  # keypad position in faq.entries
 
@@ -143,6 +147,7 @@ class Dialogue:
 
     def handle(self, event: Event) -> list[DialogueAction]:
         """Return the actions this event calls for, in the order to carry them out."""
+        self._now = event.at
         actions = self._dispatch(event)
         for action in actions:
             if isinstance(action, Say):
@@ -235,6 +240,7 @@ class Dialogue:
         if result.action is Action.CONFIRM and entry is not None:
             # WCAG 3.3.3, ADA 707.5: verify an uncertain question before answering it.
             self._pending = entry
+            self._pending_at = self._now
             return self._confirm_question(entry)
         if result.action is not Action.DECLINE:
             # Medical safety: never guess an answer for an entry the content does not hold.
@@ -255,6 +261,11 @@ class Dialogue:
             return self._help()
         if command is Command.GOODBYE:
             return self._goodbye()
+        expired = self._now - self._pending_at > self._settings.confirm_timeout_s
+        if self._pending is not None and expired:
+            # A "yes" long after the question is not an answer to it (it may not even be the
+            # same patient): medical safety first.
+            self._pending = None
         if command is Command.YES and self._pending is not None:
             return self._answer(self._pending)
         if command is Command.NO and self._pending is not None:

@@ -25,7 +25,7 @@ from voice.content import Faq, default_content_dir, load_content
 from voice.dialogue import Dialogue, DialogueSettings
 from voice.echo import DoubleTalkDetector, EchoReference, frame_levels
 from voice.endpoint import EndpointSettings, assess
-from voice.errors import DeviceError, RecognitionError, SpeechError
+from voice.errors import DeviceError, RecognitionError, SpeechError, UsageError, VoiceError
 from voice.events import (
     DialogueAction,
     EndSession,
@@ -35,6 +35,7 @@ from voice.events import (
     KeyPressed,
     Listen,
     Say,
+    SayKind,
     Show,
     SpeechFinished,
     SpeechStarted,
@@ -88,19 +89,31 @@ class StatusLog:
     """Optional JSON-lines log of kiosk events for tests and benchmarks (no transcripts)."""
 
     def __init__(self, path: Path | None) -> None:
-        self._file: TextIO | None = path.open("w", encoding="utf-8") if path else None
+        self._lock = threading.Lock()
+        try:
+            self._file: TextIO | None = path.open("w", encoding="utf-8") if path else None
+        except OSError as exc:
+            raise UsageError(f"The status file {path} cannot be written ({exc}).") from exc
+
+    @property
+    def enabled(self) -> bool:
+        """True when events are being written."""
+        return self._file is not None
 
     def write(self, event: str, **fields: Any) -> None:
-        """Append one event with a monotonic timestamp."""
-        if self._file is not None:
-            record = {"t": round(time.monotonic(), 4), "event": event, **fields}
-            self._file.write(json.dumps(record) + "\n")
-            self._file.flush()
+        """Write one event with a monotonic timestamp (safe from any thread, and after close)."""
+        with self._lock:
+            if self._file is not None:
+                record = {"t": round(time.monotonic(), 4), "event": event, **fields}
+                self._file.write(json.dumps(record) + "\n")
+                self._file.flush()
 
     def close(self) -> None:
         """Close the file."""
-        if self._file is not None:
-            self._file.close()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 class Kiosk:
@@ -112,6 +125,8 @@ class Kiosk:
 
         self.settings = settings
         self.faq = faq
+        if settings.log_transcripts:
+            log.setLevel(logging.INFO)  # asked for explicitly: shown even without -v
         self.matcher = Matcher(faq)
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
@@ -151,6 +166,7 @@ class Kiosk:
         self._talking_over = False
         self._queued_until = 0.0  # monotonic time the queued speech will have been played
         self._barged_in = False
+        self._barge_echo: tuple[float, set[str]] | None = None
         self.awake = settings.activation is Activation.ALWAYS
         self.stop_requested = threading.Event()
         self._was_playing = False
@@ -171,10 +187,17 @@ class Kiosk:
             self.keys.start()
         try:
             self._open_microphone()
+            if self.stop_requested.is_set():
+                return
             self._prepare_speech()
             self._dispatch(Started(at=time.monotonic()))
             while not self.stop_requested.is_set():
-                self._step()
+                try:
+                    self._step()
+                except VoiceError as exc:
+                    # A device or recognizer hiccup must not end the kiosk: note it, carry on.
+                    log.warning("%s", exc)
+                    self.stop_requested.wait(0.2)
         finally:
             self.keys.stop()
             self.speaker.stop()
@@ -189,8 +212,7 @@ class Kiosk:
                 self.status.write("microphone_open")
                 return
             except DeviceError as exc:
-                self.captions.status(f"{exc} Trying again in {RETRY_S:.0f} s.")
-                log.info("%s", exc)
+                log.warning("%s Trying again in %.0f s.", exc, RETRY_S)
                 self.stop_requested.wait(RETRY_S)
 
     def _prepare_speech(self) -> None:
@@ -219,7 +241,7 @@ class Kiosk:
         self._poll_keys()
         self._poll_speaker()
         if not self.mic.active:
-            self.captions.status("The microphone stopped. Reconnecting.")
+            log.warning("The microphone stopped. Reconnecting.")
             self.status.write("microphone_lost")
             self.mic.close()
             self._open_microphone()
@@ -254,7 +276,7 @@ class Kiosk:
                 self.awake = True
                 self._stop_speaking()
                 self._reset_decoder("push_to_talk")
-                self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+                self._cue()
                 continue
             assert isinstance(key, Key)
             self._dispatch(KeyPressed(at=time.monotonic(), key=key))
@@ -357,6 +379,9 @@ class Kiosk:
         if self.settings.log_transcripts:
             log.info("barge-in on: %s", " ".join(own))
         self._stop_speaking()
+        # The hypothesis so far also holds our own echo: remember what and until when, so the
+        # finished utterance can drop it (see _without_echo).
+        self._barge_echo = (self.decoder.stream_time, set(self.speaking.words))
         self.speaking = _Speaking()
         self.echo_ref.clear()
         self._barged_in = True
@@ -379,21 +404,26 @@ class Kiosk:
             return
         final_at = time.monotonic()
         self.utterance = _Utterance()
+        if self._barge_echo is not None:
+            transcript = _without_echo(transcript, *self._barge_echo)
+            self._last_open = _without_echo(self._last_open, *self._barge_echo)
+            self._barge_echo = None
         text = transcript.clean_text
         if self.settings.log_transcripts:
             log.info("heard: %s", text)
         if not self.awake:
-            rest = self._after_wake_phrase(text)
+            if self.settings.activation is not Activation.WAKE:
+                return  # push-to-talk: only the key opens the microphone
+            rest = self._after_wake_phrase(transcript)
             if rest is None:
                 return
             self.awake = True
             self.status.write("wake")
-            if not rest:
-                self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+            if not rest.clean_text:
+                self._cue()
                 return
             # "Hello kiosk, what is the success rate?": the question comes with the wake phrase.
-            self._dispatch(Heard(at=time.monotonic(), text=rest, confidence=1.0))
-            return
+            transcript, text = rest, rest.clean_text
         self.status.write(
             "utterance",
             speech_end=round(speech_end_wall, 4),
@@ -404,19 +434,26 @@ class Kiosk:
         if not text:
             return
         self._last_transcript = transcript
+        confidence = transcript.confidence
         self._dispatch(
-            Heard(at=time.monotonic(), text=text, confidence=transcript.confidence or 1.0)
+            Heard(
+                at=time.monotonic(), text=text, confidence=1.0 if confidence is None else confidence
+            )
         )
         if self.settings.activation is Activation.PUSH_TO_TALK:
             self.awake = False
 
-    def _after_wake_phrase(self, text: str) -> str | None:
-        """The words after the wake phrase, or None if it was not said."""
-        wake = " ".join(spoken_words(self.settings.wake_phrase))
-        heard = " ".join(spoken_words(text))
-        if not wake or wake not in heard:
-            return None
-        return heard.split(wake, 1)[1].strip()
+    def _after_wake_phrase(self, transcript: Transcript) -> Transcript | None:
+        """What was said after the wake phrase, or None if it was not said."""
+        wake = spoken_words(self.settings.wake_phrase)
+        words = [w for w in transcript.words if w.word != UNKNOWN_WORD]
+        for i in range(len(words) - len(wake) + 1):
+            if wake and [w.word for w in words[i : i + len(wake)]] == wake:
+                rest = tuple(words[i + len(wake) :])
+                return Transcript(
+                    " ".join(w.word for w in rest), rest, transcript.audio_s, transcript.decode_ms
+                )
+        return None
 
     def _reset_decoder(self, reason: str) -> None:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
@@ -437,12 +474,18 @@ class Kiosk:
         if isinstance(action, Show):
             self.captions.show(action.caption)
         elif isinstance(action, Say):
+            if action.kind is SayKind.GREETING:
+                # A greeting starts a new patient's session: a fresh screen, and in wake-phrase
+                # mode the kiosk waits to be called again.
+                self.captions.clear()
+                if self.settings.activation is Activation.WAKE:
+                    self.awake = False
             self._say(action, event_at, decided_at)
         elif isinstance(action, StopSpeaking):
             self._stop_speaking()
             self.status.write("stop_speaking")
         elif isinstance(action, Listen):
-            self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+            self._cue()
         elif isinstance(action, EndSession):
             self.status.write("end_session")
             if self.settings.activation is Activation.WAKE:
@@ -458,8 +501,7 @@ class Kiosk:
                 audio = self.synth.synthesize(sentence, action.rate_wpm)
             except SpeechError as exc:
                 # Captions already show the text; keep running without the voice.
-                self.captions.status(f"Speech is not available: {exc}")
-                log.warning("%s", exc)
+                log.warning("Speech is not available: %s", exc)
                 return
             # When this audio will reach the speaker: after everything already queued.
             starts_at = max(time.monotonic(), self._queued_until)
@@ -467,8 +509,7 @@ class Kiosk:
             try:
                 self.speaker.play(audio, action.volume)
             except DeviceError as exc:
-                self.captions.status(f"The speaker is not available: {exc}")
-                log.warning("%s", exc)
+                log.warning("The speaker is not available: %s", exc)
                 return
             levels = frame_levels(audio.samples, audio.sample_rate, action.volume)
             self.echo_ref.add(starts_at, levels)
@@ -486,6 +527,13 @@ class Kiosk:
         self.speaking.until = self._queued_until + ECHO_TAIL_S
         self._was_playing = True
 
+    def _cue(self) -> None:
+        """The short "listening now" sound; the kiosk works without it."""
+        try:
+            self.speaker.play_cue(Cue.LISTENING, self.dialogue.volume * 0.6)
+        except DeviceError as exc:
+            log.warning("%s", exc)
+
     def _stop_speaking(self) -> None:
         self.speaker.stop()
         self._queued_until = 0.0
@@ -500,8 +548,17 @@ class Kiosk:
                     return
                 time.sleep(0.005)
 
-        if self.status._file is not None:
+        if self.status.enabled:
             threading.Thread(target=wait_first, daemon=True).start()
+
+
+def _without_echo(transcript: Transcript, until_s: float, echo_words: set[str]) -> Transcript:
+    """Drop words heard before a barge-in that belong to what the kiosk was saying."""
+    kept = tuple(w for w in transcript.words if not (w.end <= until_s and w.word in echo_words))
+    if len(kept) == len(transcript.words):
+        return transcript
+    text = " ".join(w.word for w in kept)
+    return Transcript(text, kept, transcript.audio_s, transcript.decode_ms)
 
 
 def run_kiosk(settings: KioskSettings) -> int:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from voice.errors import UsageError
 
 
 class Activation(str, Enum):
@@ -64,7 +67,16 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     run.add_argument(
         "--output-device", metavar="DEVICE", help="speaker index or name (see `voice devices`)"
     )
-    run.add_argument("--no-captions", action="store_true", help="don't show captions on screen")
+    captions = run.add_mutually_exclusive_group()
+    captions.add_argument(
+        "--captions",
+        action="store_true",
+        help="show captions even when the output is not a terminal (they contain what patients "
+        "said, so they would be stored wherever the output goes)",
+    )
+    captions.add_argument(
+        "--no-captions", action="store_true", help="don't show captions on screen"
+    )
     run.add_argument(
         "--activation",
         choices=[a.value for a in Activation],
@@ -75,10 +87,14 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         "--wake-phrase", default="hello kiosk", metavar="WORDS", help="for --activation wake"
     )
     run.add_argument(
-        "--rate", type=int, default=155, metavar="WPM", help="speech rate (default 155 wpm)"
+        "--rate",
+        type=int,
+        default=155,
+        metavar="WPM",
+        help="speech rate, 115 to 195 words per minute (default 155)",
     )
     run.add_argument(
-        "--volume", type=float, default=0.8, metavar="0-1", help="default volume (0.8)"
+        "--volume", type=float, default=0.8, metavar="0.3-1", help="default volume (0.8)"
     )
     run.add_argument(
         "--idle-timeout",
@@ -100,7 +116,8 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         type=float,
         default=20.0,
         metavar="SECONDS",
-        help="longest question before the kiosk answers anyway (default 20)",
+        help="longest question: after this the kiosk stops listening and handles what it "
+        "heard (default 20)",
     )
     run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
     run.add_argument(
@@ -112,18 +129,34 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         "--status-file",
         type=Path,
         metavar="FILE",
-        help="append kiosk events (timings, actions; no transcripts) as JSON lines, for tests",
+        help="write kiosk events (timings, actions; no words) as JSON lines, for tests and "
+        "benchmarks (the file is replaced)",
     )
 
 
 def settings_from_args(args: argparse.Namespace) -> KioskSettings:
-    """Build the kiosk settings from parsed arguments."""
+    """Build the kiosk settings from parsed arguments (UsageError for impossible values)."""
+    checks = [
+        (115 <= args.rate <= 195, "--rate must be between 115 and 195 words per minute"),
+        (0.3 <= args.volume <= 1.0, "--volume must be between 0.3 and 1.0"),
+        (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
+        (args.max_question >= 3, "--max-question must be at least 3 seconds"),
+        (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),
+    ]
+    if args.activation == Activation.PUSH_TO_TALK.value and (
+        args.no_keys or not sys.stdin.isatty()
+    ):
+        checks.append((False, "--activation push-to-talk needs the keyboard (a terminal, "
+                              "without --no-keys)"))
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(f"{message}.")
     return KioskSettings(
         content_dir=args.content,
         model_path=args.model,
         input_device=args.input_device,
         output_device=args.output_device,
-        captions=not args.no_captions,
+        captions=args.captions or (not args.no_captions and sys.stdout.isatty()),
         activation=Activation(args.activation),
         wake_phrase=args.wake_phrase,
         keys=not args.no_keys,
