@@ -35,6 +35,7 @@ class MatchResult:
     entry_id: str | None = None
     score: float = 0.0
     alternatives: tuple[Candidate, ...] = field(default_factory=tuple)
-    # Why this action: "confident", "unsure_hearing", "close_call", "weak_match",
-    # "no_good_match", "no_words", "no_speech", "command".
+    # Why this action: "confident", "close_call", "weak_match", "unsure_hearing",
+    # "unknown_words", "decoders_disagree", "no_good_match", "no_words", "no_speech",
+    # "input_error" or "command" (listed for users in README.md, part of the JSON contract).
     reason: str = "command"
