@@ -131,6 +131,7 @@ class Kiosk:
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
         self._last_open: Transcript | None = None
+        self._open_partial = Partial("", None)
         self.dialogue = Dialogue(
             faq,
             self._match_heard,
@@ -251,7 +252,7 @@ class Kiosk:
             return
         try:
             partial = self.decoder.accept(chunk.pcm)
-            self.open_decoder.accept(chunk.pcm)
+            self._open_partial = self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -397,7 +398,10 @@ class Kiosk:
         endpoint_at = time.monotonic()
         try:
             transcript = self.decoder.finish()
-            self._last_open = self.open_decoder.finish()
+            # The open decoder's running hypothesis is enough for the agreement check, and
+            # skips its final lattice pass (about 90 ms here) before the kiosk can answer.
+            self._last_open = Transcript(self._open_partial.text, (), transcript.audio_s, 0.0)
+            self.open_decoder.reset()
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")

@@ -93,12 +93,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first, ties in index order (no full sort)."""
-    if k >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    cut = np.partition(-scores, k - 1)[k - 1]
-    chosen = np.flatnonzero(-scores <= cut)  # keeps every tie at the cut-off
-    return chosen[np.argsort(-scores[chosen], kind="stable")]
+    """Indices of the k highest scores, best first (ties by index); no full sort, no zeros."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = np.sort(candidates[part])
+    order = np.argsort(-scores[candidates], kind="stable")
+    return candidates[order]
 
 
 class Matcher:
@@ -257,7 +258,8 @@ class Matcher:
         candidates = self.score_entries(text)
         top = tuple(candidates[:3])
         if not candidates:
-            return MatchResult(text, Action.DECLINE, alternatives=top, reason="no_words")
+            reason = "no_good_match" if _tokens(text) else "no_words"
+            return MatchResult(text, Action.DECLINE, alternatives=top, reason=reason)
         best = candidates[0]
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         t = self.thresholds
