@@ -395,13 +395,19 @@ class Kiosk:
             self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
 
     def _finish_utterance(self, speech_end_wall: float) -> None:
+        try:
+            self._handle_utterance(speech_end_wall)
+        finally:
+            # After the reply has started: a fresh open-vocabulary recognizer takes ~50 ms.
+            self.open_decoder.reset()
+
+    def _handle_utterance(self, speech_end_wall: float) -> None:
         endpoint_at = time.monotonic()
         try:
             transcript = self.decoder.finish()
             # The open decoder's running hypothesis is enough for the agreement check, and
             # skips its final lattice pass (about 90 ms here) before the kiosk can answer.
             self._last_open = Transcript(self._open_partial.text, (), transcript.audio_s, 0.0)
-            self.open_decoder.reset()
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
