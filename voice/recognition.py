@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from voice.errors import RecognitionError
@@ -52,13 +52,8 @@ def _parse_words(result: dict[str, Any]) -> list[WordConfidence]:
 class Decoder:
     """One streaming recognition session over a loaded model (not thread-safe)."""
 
-    # Vosk's recognizer keeps growing over a long stream; at a segment boundary after this many
-    # seconds it is replaced by a fresh one (word times continue), which keeps memory bounded.
-    ROLLOVER_S = 30.0
-
     def __init__(self, model: Any, phrases: Sequence[str] | None = None) -> None:
         self._model = model
-        self._offset_s = 0.0  # stream time at which the current recognizer started
         self._grammar = None if phrases is None else json.dumps(list(phrases))
         self._rec = self._new_recognizer()
         self._words: list[WordConfidence] = []
@@ -98,9 +93,6 @@ class Decoder:
         if segment_done:
             self._take_segment(data)
             partial_text = ""
-            if self.stream_time - self._offset_s > self.ROLLOVER_S:
-                self._rec = self._new_recognizer()
-                self._offset_s = self.stream_time
         else:
             partial_text = str(data.get("partial", ""))
         texts = [*self._texts, partial_text] if partial_text else list(self._texts)
@@ -112,11 +104,7 @@ class Decoder:
         text = str(data.get("text", "")).strip()
         if text:
             self._texts.append(text)
-            offset = self._offset_s
-            self._words.extend(
-                replace(w, start=w.start + offset, end=w.end + offset) if offset else w
-                for w in _parse_words(data)
-            )
+            self._words.extend(_parse_words(data))
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
@@ -143,7 +131,6 @@ class Decoder:
         the first audio ever fed and can keep audio fed just before it.
         """
         self._rec = self._new_recognizer()
-        self._offset_s = 0.0
         self._words = []
         self._texts = []
         self._samples = 0
