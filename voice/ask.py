@@ -93,11 +93,7 @@ def decide(
     started: float,
 ) -> AskResult:
     """Match a typed question and package the result; ``started`` is a perf_counter() time."""
-    if not transcript.strip():
-        match = MatchResult(transcript, Action.DECLINE, reason="no_words")
-    else:
-        match = matcher.match(transcript)
-    return result_for(faq, input_label, transcript, match, started=started)
+    return result_for(faq, input_label, transcript, matcher.match(transcript), started=started)
 
 
 def result_for(

@@ -1,14 +1,34 @@
-"""Listing audio devices for `voice devices`."""
+"""Audio devices: importing sounddevice, naming a device, and listing them (`voice devices`)."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from voice.errors import DeviceError
-from voice.microphone import _sounddevice
+
+
+def import_sounddevice() -> ModuleType:
+    """Import sounddevice, which fails when the PortAudio library is missing."""
+    try:
+        import sounddevice
+    except OSError as exc:
+        raise DeviceError(
+            f"Audio is not available ({exc}). Install PortAudio: sudo apt-get install libportaudio2"
+        ) from exc
+    module: ModuleType = sounddevice
+    return module
+
+
+def parse_device(value: str | None) -> int | str | None:
+    """A device given on the command line: an index ("3") or part of a name ("USB")."""
+    if value is None or value == "":
+        return None
+    return int(value) if value.isdigit() else value
 
 
 def list_devices() -> list[str]:
     """One line per device: index, name, inputs/outputs, default markers."""
-    sd = _sounddevice()
+    sd = import_sounddevice()
     try:
         devices = sd.query_devices()
         default_in, default_out = sd.default.device

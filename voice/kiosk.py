@@ -22,6 +22,7 @@ from voice.ask_audio import SpeechRecognizer, judge
 from voice.captions import CaptionDisplay
 from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
+from voice.devices import parse_device
 from voice.dialogue import Dialogue, DialogueSettings
 from voice.echo import DoubleTalkDetector, EchoReference, frame_levels
 from voice.endpoint import EndpointSettings, assess
@@ -47,7 +48,7 @@ from voice.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk_options import Activation, KioskSettings
 from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
-from voice.microphone import Microphone, parse_device
+from voice.microphone import Microphone
 from voice.pcm import rms_dbfs
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
@@ -302,32 +303,24 @@ class Kiosk:
     def _in_echo_window(self) -> bool:
         return self.speaker.is_playing() or time.monotonic() < self.speaking.until
 
-    def _own_words_in(self, text: str) -> list[str]:
-        """Words that are not the kiosk's own speech, whether or not it is still speaking."""
-        return [w for w in text.split() if w != UNKNOWN_WORD and w not in self.speaking.words]
-
-    def _own_words(self, text: str) -> list[str]:
-        """Words of the hypothesis that are not the kiosk's own speech."""
-        words = [w for w in text.split() if w != UNKNOWN_WORD]
-        if not self._in_echo_window():
-            return words
+    def _own_words(self, words: list[str]) -> list[str]:
+        """Heard words that are not part of what the kiosk is (or was just) saying."""
         return [w for w in words if w not in self.speaking.words]
 
     def _on_partial(self, partial: Partial, captured_at: float) -> None:
+        words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
         if self._in_echo_window():
-            self._check_barge_in(partial.text)
+            self._check_barge_in(words)
             return
         if self.speaking.words:
             # The echo tail just ended: keep what was heard in it only if it is not our echo.
-            heard_words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
-            if heard_words and not self._own_words_in(partial.text):
+            if words and not self._own_words(words):
                 # Only our echo was decoded; an empty hypothesis may be a patient's first
                 # word still being decoded, so that audio is kept.
                 self._reset_decoder("echo_tail")
                 self.speaking = _Speaking()
                 return
             self.speaking = _Speaking()
-        words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
         if words and self.utterance.first_word_at is None:
             self.utterance.first_word_at = self.decoder.stream_time
             self.status.write("speech_start")
@@ -357,14 +350,14 @@ class Kiosk:
         if state.ended:
             self._finish_utterance(captured_at - state.silence_s)
 
-    def _check_barge_in(self, text: str) -> None:
+    def _check_barge_in(self, words: list[str]) -> None:
         """Interrupt the kiosk for a spoken command, or when the patient talks over it.
 
         Words that belong to what the kiosk is saying are its own echo. A control phrase made of
         other words interrupts at once; other words interrupt only while the microphone is
         clearly louder than the echo of the kiosk's voice (double talk).
         """
-        own = self._own_words(text)
+        own = self._own_words(words)
         if not own:
             return
         command = self.matcher.classify_command(" ".join(own))

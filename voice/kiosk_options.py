@@ -31,7 +31,6 @@ class KioskSettings:
     captions: bool = True
     activation: Activation = Activation.ALWAYS
     wake_phrase: str = "hello kiosk"
-    push_to_talk_key: str = " "
     keys: bool = True
     rate_wpm: int = 155
     volume: float = 0.8

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,10 +204,12 @@ class Matcher:
                 dots[ix] += weight * weight
         cosine = dots / (self._norms * q_norm)
         best_per_entry = np.full(len(self._entries), -1.0)
-        best_phrasing = np.full(len(self._entries), -1, dtype=np.int64)
         # rapidfuzz refines only the strongest phrasings: enough for the top entries.
         order = _top_k(cosine, 3 * len(self._entries) if len(self._entries) < 50 else 40)
         query_text = " ".join(known + unknown)
+        # Subjects the FAQ does not cover, found once per question (see _foreign_conflict).
+        foreign = [w for w in words if w in self._foreign]
+        names_immunotherapy = "immunotherapy" in words
         for pi in order:
             ei = int(self._phrasing_entry[pi])
             p = self._phrasings[int(pi)]
@@ -217,11 +218,10 @@ class Matcher:
                 0.9 * fuzz.token_set_ratio(query_text, p.text) if len(p.words) > 1 else 0.0,
             ) / 100.0
             score = (1 - t.fuzzy_share) * float(cosine[pi]) + t.fuzzy_share * fuzzy
-            if self._foreign_conflict(words, ei):
+            if foreign and self._foreign_conflict(foreign, names_immunotherapy, ei):
                 score *= 0.5
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
-                best_phrasing[ei] = pi
         scored = np.flatnonzero(best_per_entry >= 0)
         ranked = scored[np.argsort(-best_per_entry[scored], kind="stable")]
         return [
@@ -229,21 +229,20 @@ class Matcher:
             for ei in ranked
         ]
 
-    def _foreign_conflict(self, words: Iterable[str], entry_index: int) -> bool:
+    def _foreign_conflict(
+        self, foreign: list[str], names_immunotherapy: bool, entry_index: int
+    ) -> bool:
         """The question is about a subject this entry does not cover.
 
-        Either it names a subject the entry never mentions ("radiotherapy"), or it names one
-        the entry mentions only in passing ("chemotherapy", as a comparison) without naming
-        immunotherapy itself: "does chemo make you feel better" is a chemotherapy question.
+        Either it names a subject (``foreign``) the entry never mentions ("radiotherapy"), or
+        it names one the entry mentions only in passing ("chemotherapy", as a comparison)
+        without naming immunotherapy itself: "does chemo make you feel better" is a
+        chemotherapy question.
         """
-        words = list(words)
-        foreign = [w for w in words if w in self._foreign]
-        if not foreign:
-            return False
         entry_words = self._entry_words[entry_index]
         if any(w not in entry_words for w in foreign):
             return True
-        return "immunotherapy" not in words
+        return not names_immunotherapy
 
     def match(self, text: str, asr_confidence: float | None = None) -> MatchResult:
         """Decide what to do with one question or control phrase."""

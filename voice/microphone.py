@@ -6,9 +6,9 @@ import logging
 import queue
 import time
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
+from voice.devices import import_sounddevice
 from voice.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -25,24 +25,6 @@ class MicChunk:
     captured_at: float
 
 
-def _sounddevice() -> ModuleType:
-    try:
-        import sounddevice as sd
-    except OSError as exc:  # PortAudio missing
-        raise DeviceError(
-            f"Audio is not available ({exc}). Install PortAudio: sudo apt-get install libportaudio2"
-        ) from exc
-    module: ModuleType = sd
-    return module
-
-
-def parse_device(value: str | None) -> int | str | None:
-    """A device given on the command line: an index ("3") or part of a name ("USB")."""
-    if value is None or value == "":
-        return None
-    return int(value) if value.isdigit() else value
-
-
 class Microphone:
     """Captures audio in a PortAudio callback and hands chunks to the main loop via a queue."""
 
@@ -56,7 +38,7 @@ class Microphone:
 
     def open(self) -> None:
         """Start capturing (raises DeviceError with what to do)."""
-        sd = _sounddevice()
+        sd = import_sounddevice()
         try:
             self._stream = sd.RawInputStream(
                 samplerate=SAMPLE_RATE,
@@ -94,14 +76,6 @@ class Microphone:
     def active(self) -> bool:
         """True while the stream runs (False after the device disappeared)."""
         return self._stream is not None and bool(self._stream.active)
-
-    def drain(self) -> None:
-        """Drop queued audio (e.g. audio captured while the kiosk was busy)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
 
     def close(self) -> None:
         """Stop capturing."""

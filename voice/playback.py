@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from voice.devices import import_sounddevice
 from voice.errors import DeviceError
 from voice.speech import SpeechAudio
 
@@ -71,7 +72,7 @@ def cue_audio(kind: Cue, sample_rate: int = SPEECH_RATE) -> SpeechAudio:
 def is_available(device: int | str | None = None) -> bool:
     """Tell whether PortAudio is installed and the output device (default: system's) exists."""
     try:
-        sd = _sounddevice()
+        sd = import_sounddevice()
     except DeviceError:
         return False
     try:
@@ -223,7 +224,7 @@ class Speaker:
 
     def _open_stream(self, sample_rate: int) -> None:
         """Open a new (not yet started) output stream; call with _control held."""
-        sd = _sounddevice()
+        sd = import_sounddevice()
         self._sd = sd
         if self._sample_rate == 0:
             self._sample_rate, self._channels = self._choose_settings(sd, sample_rate)
@@ -379,16 +380,3 @@ def _resample_linear(samples: FloatArray, source_rate: int, target_rate: int) ->
         np.float32
     )
     return resampled
-
-
-def _sounddevice() -> ModuleType:
-    """Import sounddevice, which fails when the PortAudio library is missing."""
-    try:
-        import sounddevice
-    except OSError as error:
-        raise DeviceError(
-            f"Audio output is not available ({error}). "
-            "Install PortAudio: sudo apt-get install libportaudio2"
-        ) from error
-    module: ModuleType = sounddevice
-    return module

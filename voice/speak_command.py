@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from voice.microphone import parse_device
+from voice.devices import parse_device
 
 
 def say(
