@@ -1,4 +1,5 @@
-"""Calibrate the spoken-question policy (voice.ask_audio.SpeechPolicy) on decoded training audio.
+"""Calibrate the spoken-question policy (voice.speech_policy.SpeechPolicy) on decoded training
+audio.
 
 Reads the JSON lines written by `bench_speech.py --dump` (training voices only), grid-searches
 the policy for the most answered-correct questions with at most MAX_WRONG wrong answers and
@@ -22,20 +23,20 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from bench_speech import load_dump  # noqa: E402
 
-from voice.ask_audio import SpeechPolicy, judge  # noqa: E402
 from voice.content import default_content_dir, load_content  # noqa: E402
 from voice.evaluation import EvalItem, EvalReport  # noqa: E402
 from voice.matching import Matcher  # noqa: E402
+from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge, topic_words  # noqa: E402
 
 MAX_WRONG = 2.0  # percent, per condition
 MAX_FA = 3.0
 
 
-def reports(rows, matcher: Matcher, policy: SpeechPolicy, use_open: bool):  # type: ignore[no-untyped-def]
+def reports(rows, matcher: Matcher, policy: SpeechPolicy, use_open: bool, topic=frozenset()):  # type: ignore[no-untyped-def]
     by_cond: dict[str, EvalReport] = defaultdict(EvalReport)
     for _question, expected, condition, heard in rows:
         main = heard.phrases if heard.phrases is not None else heard.transcript
-        result = judge(matcher, main, heard.open if use_open else None, policy)
+        result = judge(matcher, main, heard.open if use_open else None, policy, topic)
         by_cond[condition].add(EvalItem("", expected, 0), result)
     return by_cond
 
@@ -43,25 +44,38 @@ def reports(rows, matcher: Matcher, policy: SpeechPolicy, use_open: bool):  # ty
 def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / ".cache/decoded-train.jsonl")
     rows = load_dump(path)
-    matcher = Matcher(load_content(default_content_dir()))
+    faq = load_content(default_content_dir())
+    matcher = Matcher(faq)
     # Every policy re-matches the same transcripts: remember the answers.
     matcher.match = functools.lru_cache(maxsize=None)(matcher.match)  # type: ignore[method-assign]
     matcher.score_entries = functools.lru_cache(maxsize=None)(  # type: ignore[method-assign]
         matcher.score_entries
     )
     best = None
-    for conf, c_unk, d_unk, agree, a_min, c_min in itertools.product(
-        [0.0, 0.3, 0.5, 0.6, 0.7, 0.8],
+    topic = topic_words(faq.topic_name)
+    for conf, c_unk, d_unk, agree, a_min, t_min, c_min in itertools.product(
+        [0.0, 0.3, 0.5, 0.7],
         [0.2, 0.34, 0.5],
         [0.34, 0.5, 0.8],
         [False, True],
-        [0.3, 0.4, 0.5, 0.6],
+        [0.4, 0.5, 0.6],
+        [0.5, 0.55, 0.6, 1.01],  # 1.01: the topic word is never taken from the phrase list
         [0.0, 0.2, 0.3],
     ):
-        if d_unk < c_unk or (not agree and (a_min, c_min) != (0.3, 0.0)):
+        if d_unk < c_unk or (not agree and (a_min, t_min, c_min) != (0.5, 1.01, 0.0)):
             continue
-        policy = SpeechPolicy(conf, c_unk, d_unk, agree, a_min, c_min)
-        reps = reports(rows, matcher, policy, use_open=agree)
+        if t_min < a_min:
+            continue
+        policy = SpeechPolicy(
+            min_word_confidence=conf,
+            confirm_unknown_share=c_unk,
+            decline_unknown_share=d_unk,
+            require_agreement=agree,
+            agreement_min_score=a_min,
+            topic_agreement_min_score=t_min,
+            confirm_min_open_score=c_min,
+        )
+        reps = reports(rows, matcher, policy, use_open=agree, topic=topic)
         if any(r.wrong_pct > MAX_WRONG or r.false_accept_pct > MAX_FA for r in reps.values()):
             continue
         score = sum(r.correct_pct for r in reps.values()) / len(reps)
@@ -74,7 +88,13 @@ def main() -> None:
         return
     _, policy, reps = best
     print(f"{len(rows)} decoded questions from {path}")
-    print(f"chosen: {policy}")
+    print(f"best on this set: {policy}")
+    show(reps)
+    print(f"default: {DEFAULT_POLICY}")
+    show(reports(rows, matcher, DEFAULT_POLICY, use_open=True, topic=topic))
+
+
+def show(reps) -> None:  # type: ignore[no-untyped-def]
     for condition, r in reps.items():
         d = max(r.in_domain, 1)
         confirm = 100 * r.confirm / d

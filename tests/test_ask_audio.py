@@ -285,7 +285,7 @@ def test_loud_background_talk_is_not_answered(by_name: dict[str, dict[str, Any]]
     reason="auto decoding: background talk alone (noise_only babble, -25 dBFS) is forced by the "
     "phrase-list decoder into 'on the odds the', which matches success-rate (83.8); the open "
     "decoder's 'on the other than that the' points nowhere, yet the result is a confirm "
-    "(decoders_disagree), not a decline (voice/ask_audio.py judge)",
+    "(decoders_disagree), not a decline (voice/speech_policy.py judge)",
 )
 def test_background_talk_alone_is_declined(by_name: dict[str, dict[str, Any]]) -> None:
     assert by_name["loud_babble"]["action"] == "decline"

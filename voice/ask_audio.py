@@ -8,16 +8,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voice.ask import AskResult, failed_input, result_for
-from voice.commands import Command
 from voice.content import Faq
 from voice.errors import AudioError, RecognitionError
-from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
+from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge, topic_words
 from voice.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -74,100 +73,6 @@ class SpeechRecognizer:
         return HeardQuestion(chosen, open_t, phrase_t)
 
 
-@dataclass(frozen=True)
-class SpeechPolicy:
-    """How much a heard question must be trusted before it is answered.
-
-    Calibrated by benchmarks/calibrate_speech.py on the training voices (clean, 20 dB and
-    10 dB babble+noise); the held-out voices are only used to report the figures.
-    """
-
-    # The weakest recognised word's confidence below this turns an answer into a confirm.
-    min_word_confidence: float = 0.3
-    # More than this share of "[unk]" words: the speech was mostly not FAQ words.
-    confirm_unknown_share: float = 0.2
-    decline_unknown_share: float = 0.34
-    # With both decodings, answer only if the open transcript points the same way: its own
-    # score for the same entry must reach this (0–1) ...
-    require_agreement: bool = True
-    agreement_min_score: float = 0.5
-    # ... and offer "Did you mean …?" only if it reaches this; below it, decline.
-    confirm_min_open_score: float = 0.3
-
-
-DEFAULT_POLICY = SpeechPolicy()
-
-
-def judge(
-    matcher: Matcher,
-    main: Transcript,
-    open_transcript: Transcript | None = None,
-    policy: SpeechPolicy = DEFAULT_POLICY,
-) -> MatchResult:
-    """Match a heard question, answering only what was heard clearly enough.
-
-    The phrase-list decoder hears FAQ words well but forces other speech into FAQ words (or
-    "[unk]"); the open decoder hears everything but misspells medical words. So a shaky word, a
-    transcript made mostly of "[unk]", or an open transcript that points elsewhere turns an
-    answer into "Did you mean …?" (or a decline).
-    """
-    text = main.clean_text
-    if not text.strip():
-        return MatchResult(text, Action.DECLINE, reason="no_speech")
-    result = matcher.match(text)
-    words = main.text.split()
-    if result.action is Action.COMMAND:
-        if result.command is Command.YES and not _heard_clearly(main, open_transcript, policy):
-            # A "yes" answers a pending "Did you mean …?": it must be heard as clearly as an
-            # answer would need to be, or it is not taken as a yes.
-            return replace(result, action=Action.DECLINE, command=None, reason="unsure_hearing")
-        return result
-    unknown_share = main.unknown_words / len(words) if words else 0.0
-    if unknown_share > policy.decline_unknown_share:
-        return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words")
-    open_score = _open_score(matcher, open_transcript, result.entry_id)
-    open_disagrees = open_score is not None and open_score < policy.confirm_min_open_score
-    if result.action is Action.CONFIRM and open_disagrees:
-        return replace(result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree")
-    if result.action is not Action.ANSWER:
-        return result
-    confidence = main.confidence
-    if confidence is not None and confidence < policy.min_word_confidence:
-        return replace(result, action=Action.CONFIRM, reason="unsure_hearing")
-    if unknown_share > policy.confirm_unknown_share:
-        return replace(result, action=Action.CONFIRM, reason="unknown_words")
-    weak_open = open_score is not None and open_score < policy.agreement_min_score
-    if policy.require_agreement and weak_open:
-        return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
-    return result
-
-
-def _heard_clearly(
-    main: Transcript, open_transcript: Transcript | None, policy: SpeechPolicy
-) -> bool:
-    """No "[unk]", no shaky word, and the open decoder heard the same words."""
-    if main.unknown_words:
-        return False
-    confidence = main.confidence
-    if confidence is not None and confidence < max(policy.min_word_confidence, 0.5):
-        return False
-    if open_transcript is None:
-        return True
-    return open_transcript.clean_text.split() == main.clean_text.split()
-
-
-def _open_score(matcher: Matcher, open_transcript: Transcript | None, entry_id: str | None) -> (
-    float | None
-):
-    """How well the open-vocabulary transcript matches the same entry (None: no open decoding)."""
-    if open_transcript is None or entry_id is None:
-        return None
-    for candidate in matcher.score_entries(open_transcript.clean_text):
-        if candidate.entry_id == entry_id:
-            return candidate.score
-    return 0.0
-
-
 def choose_result(
     faq: Faq,
     matcher: Matcher,
@@ -180,7 +85,7 @@ def choose_result(
     main = heard.transcript
     asr_ms = main.decode_ms + (heard.open.decode_ms if heard.open and heard.phrases else 0.0)
     open_t = heard.open if heard.phrases is not None else None
-    match = judge(matcher, main, open_t, policy)
+    match = judge(matcher, main, open_t, policy, topic_words(faq.topic_name))
     return result_for(
         faq, label, main.clean_text, match,
         started=started, asr_ms=asr_ms, confidence=main.confidence, words=main.words,

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from voice.ask_audio import SpeechRecognizer, judge
+from voice.ask_audio import SpeechRecognizer
 from voice.captions import CaptionDisplay
 from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
@@ -53,6 +53,7 @@ from voice.pcm import rms_dbfs
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
 from voice.recognition import Decoder, Partial
+from voice.speech_policy import judge, topic_words
 from voice.transcript import UNKNOWN_WORD, Transcript
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class Kiosk:
         if settings.log_transcripts:
             log.setLevel(logging.INFO)  # asked for explicitly: shown even without -v
         self.matcher = Matcher(faq)
+        self._topic = topic_words(faq.topic_name)
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
         self._last_open: Transcript | None = None
@@ -154,7 +156,7 @@ class Kiosk:
         self.mic = Microphone(parse_device(settings.input_device))
         self.keys = KeyReader()
         # The phrase-list decoder drives endpointing and matching; the open-vocabulary one runs
-        # beside it so an answer needs both to agree (see voice.ask_audio.judge).
+        # beside it so an answer needs both to agree (see voice.speech_policy.judge).
         phrases = self.recognizer.phrases
         if settings.activation is Activation.WAKE and phrases is not None:
             # The wake phrase must be in the phrase list, or the decoder can never hear it.
@@ -178,7 +180,7 @@ class Kiosk:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
         heard = self._last_transcript
         if heard is not None and heard.clean_text == text:
-            return judge(self.matcher, heard, self._last_open)
+            return judge(self.matcher, heard, self._last_open, topic=self._topic)
         return self.matcher.match(text, confidence)
 
     # -- running ----------------------------------------------------------------------------
