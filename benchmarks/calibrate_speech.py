@@ -3,8 +3,9 @@ audio.
 
 Reads the JSON lines written by `bench_speech.py --dump` (training voices only), grid-searches
 the policy for the most answered-correct questions with at most MAX_WRONG wrong answers and
-MAX_FA out-of-domain false-accepts in every condition, and prints the chosen values and the
-per-condition figures. Check the result on held-out voices with bench_speech.py.
+MAX_FA out-of-domain false-accepts in every condition, and prints the best values with their
+per-condition figures, then the figures of the shipped defaults (which may be set more
+cautiously than the best). Check the result on held-out voices with bench_speech.py.
 
     .venv/bin/python benchmarks/calibrate_speech.py .cache/decoded-train.jsonl
 """

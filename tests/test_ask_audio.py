@@ -34,6 +34,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # flite voices the small model hears well; kal16 is a held-out voice, slt a training one.
 SLT = VoiceSpec("flite", "slt")
 KAL16 = VoiceSpec("flite", "kal16", 140)
+# An espeak voice whose "immunotherapy" the open decoder hears as "in you know family": this
+# question is answered only because the topic word is taken from the phrase list.
+ESPEAK_M3 = VoiceSpec("espeak-ng", "en-us+m3", 160, 50)
 SIDE_EFFECTS = "how long do side effects from immunotherapy last"
 
 
@@ -56,6 +59,10 @@ QUESTIONS = [
     ),
     Spoken("success_slt", "what is the success rate of immunotherapy", SLT, "success-rate"),
     Spoken("covid_slt", "does immunotherapy help with covid", SLT, "covid"),
+    Spoken(
+        "worst_espeak", "what are the worst side effects of immunotherapy", ESPEAK_M3,
+        "worst-side-effects",
+    ),
 ]
 OUT_OF_DOMAIN = {"car_park_slt": SLT, "car_park_kal16": KAL16}
 FORMATS = ["44k1_stereo", "8k_mono", "pcm24", "float32", "flac"]

@@ -7,8 +7,10 @@ Vosk returns JSON strings; they are parsed into dataclasses here and nowhere els
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,24 @@ from voice.transcript import UNKNOWN_WORD, Transcript, WordConfidence
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+# Kaldi adds random dither to the audio before computing features, seeded from the C library's
+# rand(). Left alone, the same file decodes differently depending on what the process decoded
+# before it (vosk-api issue #868). Reseeding it for every new recognizer makes each result depend
+# only on its own audio. The value itself is arbitrary.
+DITHER_SEED = 0
+
+
+def _c_srand() -> Any:
+    """The C library's srand(), which Kaldi's rand() shares (None where it can't be reached)."""
+    if sys.platform == "win32":
+        return None  # libvosk may use another C runtime there; results just stay unseeded
+    try:
+        return ctypes.CDLL(None).srand
+    except (OSError, AttributeError):
+        return None
+
+
+_SRAND = _c_srand()
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,8 @@ class Decoder:
     def _new_recognizer(self) -> Any:
         import vosk
 
+        if _SRAND is not None:
+            _SRAND(DITHER_SEED)
         try:
             if self._grammar is None:
                 rec = vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
