@@ -15,10 +15,10 @@ from voice import speech
 from voice.errors import SpeechError, UsageError
 from voice.speech import (
     DEFAULT_RATE,
+    DEFAULT_VOLUME,
     MAX_RATE,
     MAX_VOLUME,
     MIN_RATE,
-    RATE_STEP,
     SENTENCE_PAUSE_S,
     Pyttsx3Synthesizer,
     SpeechAudio,
@@ -226,7 +226,7 @@ def test_apply_gain_scales_and_clips() -> None:
 def test_default_settings_are_slow_enough_for_older_listeners() -> None:
     settings = SpeechSettings()
     assert 150 <= settings.rate_wpm <= 160
-    assert settings.volume == 1.0
+    assert settings.volume == DEFAULT_VOLUME
     assert settings.voice is None
 
 
@@ -245,13 +245,3 @@ def test_settings_out_of_range_are_refused(settings: object, message: str) -> No
         settings()
 
 
-def test_adjusted_moves_in_steps_and_stops_at_the_limits() -> None:
-    settings = SpeechSettings()
-    assert settings.adjusted(rate_steps=-1).rate_wpm == DEFAULT_RATE - RATE_STEP
-    assert settings.adjusted(rate_steps=-10).rate_wpm == MIN_RATE
-    assert settings.adjusted(rate_steps=10).rate_wpm == MAX_RATE
-    assert settings.adjusted(volume_steps=10).volume == MAX_VOLUME
-    louder = settings.adjusted(volume_steps=1)
-    assert louder.volume > settings.volume
-    assert louder.adjusted(volume_steps=-1).volume == settings.volume
-    assert SpeechSettings(voice="en-us").adjusted(rate_steps=1).voice == "en-us"

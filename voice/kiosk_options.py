@@ -9,7 +9,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from voice.dialogue import DialogueSettings
 from voice.errors import UsageError
+
+# The limits of the patient's own rate and volume controls bound the staff's defaults too.
+_LIMITS = DialogueSettings()
 
 
 class Activation(str, Enum):
@@ -32,8 +36,8 @@ class KioskSettings:
     activation: Activation = Activation.ALWAYS
     wake_phrase: str = "hello kiosk"
     keys: bool = True
-    rate_wpm: int = 155
-    volume: float = 0.8
+    rate_wpm: int = _LIMITS.default_rate_wpm
+    volume: float = _LIMITS.default_volume
     idle_timeout_s: float = 90.0
     end_silence_ms: int = 1400
     max_question_s: float = 20.0
@@ -88,12 +92,17 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     run.add_argument(
         "--rate",
         type=int,
-        default=155,
+        default=_LIMITS.default_rate_wpm,
         metavar="WPM",
-        help="speech rate, 115 to 195 words per minute (default 155)",
+        help=f"speech rate, {_LIMITS.min_rate} to {_LIMITS.max_rate} words per minute "
+        f"(default {_LIMITS.default_rate_wpm})",
     )
     run.add_argument(
-        "--volume", type=float, default=0.8, metavar="0.3-1", help="default volume (0.8)"
+        "--volume",
+        type=float,
+        default=_LIMITS.default_volume,
+        metavar=f"{_LIMITS.min_volume:g}-{_LIMITS.max_volume:g}",
+        help=f"default volume (default {_LIMITS.default_volume:g})",
     )
     run.add_argument(
         "--idle-timeout",
@@ -136,8 +145,14 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
 def settings_from_args(args: argparse.Namespace) -> KioskSettings:
     """Build the kiosk settings from parsed arguments (UsageError for impossible values)."""
     checks = [
-        (115 <= args.rate <= 195, "--rate must be between 115 and 195 words per minute"),
-        (0.3 <= args.volume <= 1.0, "--volume must be between 0.3 and 1.0"),
+        (
+            _LIMITS.min_rate <= args.rate <= _LIMITS.max_rate,
+            f"--rate must be between {_LIMITS.min_rate} and {_LIMITS.max_rate} words per minute",
+        ),
+        (
+            _LIMITS.min_volume <= args.volume <= _LIMITS.max_volume,
+            f"--volume must be between {_LIMITS.min_volume:g} and {_LIMITS.max_volume:g}",
+        ),
         (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
         (args.max_question >= 3, "--max-question must be at least 3 seconds"),
         (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),

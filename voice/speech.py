@@ -17,23 +17,20 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
+from voice.dialogue import DialogueSettings
 from voice.errors import SpeechError, UsageError
 from voice.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 
-# 150–160 wpm suits older listeners; pyttsx3's default of 200 is too fast for them.
-DEFAULT_RATE = 155
-RATE_STEP = 20
-MIN_RATE = 120
-MAX_RATE = 200
-
-# Volume is a playback gain, so cached audio is reused at any volume. espeak-ng peaks at about
-# 0.75 of full scale, so gains up to ~1.3 stay clean; above that the speaker clips.
-DEFAULT_VOLUME = 1.0
-VOLUME_STEP = 0.15
-MIN_VOLUME = 0.4
-MAX_VOLUME = 1.3
+# The patient's rate and volume controls set the limits (voice/dialogue.py); `voice say` keeps
+# to the same ones. 150–160 wpm suits older listeners; pyttsx3's default of 200 is too fast.
+# Volume is a playback gain, so cached audio is reused at any volume.
+_LIMITS = DialogueSettings()
+DEFAULT_RATE = _LIMITS.default_rate_wpm
+MIN_RATE, MAX_RATE = _LIMITS.min_rate, _LIMITS.max_rate
+DEFAULT_VOLUME = _LIMITS.default_volume
+MIN_VOLUME, MAX_VOLUME = _LIMITS.min_volume, _LIMITS.max_volume
 
 # Extra silence between sentences, on top of the ~0.24 s espeak-ng already ends each one with.
 SENTENCE_PAUSE_S = 0.15
@@ -62,12 +59,6 @@ class SpeechSettings:
                 f"The volume {self.volume:g} is outside the supported range; "
                 f"choose a volume from {MIN_VOLUME:g} to {MAX_VOLUME:g}."
             )
-
-    def adjusted(self, rate_steps: int = 0, volume_steps: int = 0) -> SpeechSettings:
-        """Return settings moved by whole steps of rate and volume, held within the limits."""
-        rate = min(MAX_RATE, max(MIN_RATE, self.rate_wpm + rate_steps * RATE_STEP))
-        volume = min(MAX_VOLUME, max(MIN_VOLUME, self.volume + volume_steps * VOLUME_STEP))
-        return SpeechSettings(rate_wpm=rate, volume=round(volume, 3), voice=self.voice)
 
 
 @dataclass(frozen=True)
