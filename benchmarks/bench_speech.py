@@ -33,10 +33,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from speechgen import AudioCache, heldout_voices, standard_conditions, train_voices  # noqa: E402
 
-from voice.ask_audio import HeardQuestion, SpeechRecognizer, choose_result  # noqa: E402
+from voice.ask_audio import choose_result  # noqa: E402
 from voice.audio_file import read_pcm16  # noqa: E402
 from voice.content import default_content_dir, load_content  # noqa: E402
 from voice.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402
+from voice.hearing import HeardQuestion, SpeechRecognizer  # noqa: E402
 from voice.match_result import Action, MatchResult  # noqa: E402
 from voice.matching import Matcher  # noqa: E402
 from voice.recognition import Decoder  # noqa: E402

@@ -18,7 +18,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from voice.ask_audio import SpeechRecognizer
 from voice.captions import CaptionDisplay
 from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
@@ -44,6 +43,7 @@ from voice.events import (
     StopSpeaking,
     Tick,
 )
+from voice.hearing import SpeechRecognizer
 from voice.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk_options import Activation, KioskSettings
 from voice.match_result import Action, MatchResult
