@@ -235,3 +235,23 @@ def test_matching_is_deterministic(faq: Faq) -> None:
     first = [Matcher(faq).match(q) for q in questions[:40]]
     again = Matcher(faq)
     assert [again.match(q) for q in questions[:40]] == first
+
+
+@pytest.mark.parametrize("text", ["tell me a job", "job"])
+def test_one_word_used_only_in_a_phrasing_is_not_enough_to_answer(
+    matcher: Matcher, text: str
+) -> None:
+    # "job" appears only in the phrasing "what shows the drip is doing its job".
+    result = matcher.match(text)
+    assert (result.action, result.reason) == (Action.CONFIRM, "weak_match")
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [("pseudoprogression", "make-cancer-worse"), ("covid", "covid")],
+)
+def test_one_word_the_entry_is_about_still_answers(
+    matcher: Matcher, text: str, entry_id: str
+) -> None:
+    result = matcher.match(text)
+    assert (result.action, result.entry_id) == (Action.ANSWER, entry_id)

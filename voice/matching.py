@@ -123,6 +123,11 @@ class Matcher:
         for p in self._phrasings:
             entry_words[p.entry_index].update(p.words)
         self._entry_words = entry_words
+        # The words an entry is really about: its question, topic and answer (not phrasings).
+        self._core_words = [
+            set(_tokens(f"{e.question} {e.topic} {e.answer} {e.more or ''}"))
+            for e in self._entries
+        ]
         self._idf = idf_weights(entry_words)
         for word in GENERIC_WORDS:
             if word in self._idf:
@@ -229,6 +234,27 @@ class Matcher:
             for ei in ranked
         ]
 
+    def _rests_on_one_stray_word(self, text: str, entry_id: str) -> bool:
+        """The question's only topic word is one the entry uses just in a phrasing.
+
+        "Tell me a job" matches "what shows the drip is doing its job" on "job" alone; one
+        such word is not enough to answer with.
+        """
+        mapped = (self._map_word(w) for w in dict.fromkeys(_tokens(text)))
+        topic_words = [
+            w for w in mapped if w and w not in GENERIC_WORDS and w not in QUESTION_WORDS
+        ]
+        if len(topic_words) != 1:
+            return False
+        word = topic_words[0]
+        index = next(i for i, e in enumerate(self._entries) if e.id == entry_id)
+        # A shared stem of five letters or more counts ("successful" and "success").
+        stem_length = min(len(word), 5)
+        return not any(
+            core == word or (len(core) >= 5 and core[:stem_length] == word[:stem_length])
+            for core in self._core_words[index]
+        )
+
     def _foreign_conflict(
         self, foreign: list[str], names_immunotherapy: bool, entry_index: int
     ) -> bool:
@@ -266,6 +292,8 @@ class Matcher:
         if best.score >= t.answer and margin >= t.answer_margin:
             if asr_confidence is not None and asr_confidence < t.asr_confidence:
                 action, reason = Action.CONFIRM, "unsure_hearing"
+            elif self._rests_on_one_stray_word(text, best.entry_id):
+                action, reason = Action.CONFIRM, "weak_match"
             else:
                 action, reason = Action.ANSWER, "confident"
         elif best.score >= t.confirm:
