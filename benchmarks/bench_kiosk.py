@@ -10,7 +10,7 @@ until it is quiet. Measured per question:
   matching + dialogue, and time to first audio after the decision;
 - the kiosk's resident memory (VmRSS), to show whether it grows over the soak.
 
-    .venv/bin/python benchmarks/bench_kiosk.py [--questions 200]
+    .venv/bin/python benchmarks/bench_kiosk.py [--questions 200] [--clear-silence MS]
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument(
+        "--clear-silence", type=int, default=None, metavar="MS",
+        help="pass this --clear-silence to the kiosk (default: the kiosk's own)",
+    )
     args = parser.parse_args()
     items = [i for i in read_eval_file(REPO / "tests/data/typed_eval.tsv")
              if i.expected != OUT_OF_DOMAIN]
@@ -60,7 +64,8 @@ def main() -> None:
     missed = 0
     with VirtualAudio() as audio, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        kiosk = KioskProcess.start(audio, tmp, ["--idle-timeout", "36000"])
+        extra = [] if args.clear_silence is None else ["--clear-silence", str(args.clear_silence)]
+        kiosk = KioskProcess.start(audio, tmp, ["--idle-timeout", "36000", *extra])
         memory.append((0, rss_mb(kiosk.proc.pid)))
         started = time.monotonic()
         for n in range(args.questions):

@@ -287,15 +287,12 @@ def test_loud_background_talk_is_not_answered(by_name: dict[str, dict[str, Any]]
     assert len(r["transcript"].split()) <= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auto decoding: background talk alone (noise_only babble, -25 dBFS) is forced by the "
-    "phrase-list decoder into 'on the odds the', which matches success-rate (83.8); the open "
-    "decoder's 'on the other than that the' points nowhere, yet the result is a confirm "
-    "(decoders_disagree), not a decline (voice/speech_policy.py judge)",
-)
 def test_background_talk_alone_is_declined(by_name: dict[str, dict[str, Any]]) -> None:
-    assert by_name["loud_babble"]["action"] == "decline"
+    # The phrase list forces the babble into "on the odds the": one stray word ("odds") that
+    # success-rate's question and answer never use, so no answer and, with the open decoder
+    # pointing nowhere, no "Did you mean …?" either.
+    r = by_name["loud_babble"]
+    assert r["action"] == "decline", r
 
 
 # -- commands, pauses, formats ----------------------------------------------------------------

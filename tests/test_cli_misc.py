@@ -284,6 +284,8 @@ def test_run_options_all_reach_the_settings(tmp_path: Path) -> None:
             "30",
             "--end-silence",
             "1500",
+            "--clear-silence",
+            "650",
             "--no-keys",
             "--log-transcripts",
             "--status-file",
@@ -300,6 +302,7 @@ def test_run_options_all_reach_the_settings(tmp_path: Path) -> None:
     assert settings.volume == 0.5
     assert settings.idle_timeout_s == 30.0
     assert settings.end_silence_ms == 1500
+    assert settings.clear_silence_ms == 650
     assert settings.keys is False
     assert settings.log_transcripts is True
     assert settings.status_file == tmp_path / "s.jsonl"
@@ -310,3 +313,10 @@ def test_run_rejects_an_unknown_activation(capsys: pytest.CaptureFixture[str]) -
         build_parser().parse_args(["run", "--activation", "clap"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_clear_silence_is_never_longer_than_end_silence() -> None:
+    args = build_parser().parse_args(["run", "--end-silence", "600"])
+    assert settings_from_args(args).clear_silence_ms == 600
+    default = settings_from_args(build_parser().parse_args(["run"]))
+    assert (default.clear_silence_ms, default.end_silence_ms) == (800, 1400)

@@ -63,9 +63,6 @@ log = logging.getLogger(__name__)
 ECHO_WINDOW_S = 0.8
 ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample is played
 RETRY_S = 2.0
-# Silence that ends an utterance that is already a clear question or command. Longer than the
-# 700 ms pauses older speakers make inside a sentence.
-COMPLETE_SILENCE_S = 0.8
 
 
 @dataclass
@@ -145,7 +142,7 @@ class Kiosk:
             ),
         )
         self.endpoint = EndpointSettings(
-            complete_silence_s=min(COMPLETE_SILENCE_S, settings.end_silence_ms / 1000),
+            complete_silence_s=settings.clear_silence_ms / 1000,
             incomplete_silence_s=settings.end_silence_ms / 1000,
             max_utterance_s=settings.max_question_s,
         )

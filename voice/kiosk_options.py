@@ -40,6 +40,8 @@ class KioskSettings:
     volume: float = _LIMITS.default_volume
     idle_timeout_s: float = 90.0
     end_silence_ms: int = 1400
+    # Longer than the ~700 ms pauses older speakers make inside a sentence.
+    clear_silence_ms: int = 800
     max_question_s: float = 20.0
     log_transcripts: bool = False
     status_file: Path | None = None
@@ -117,7 +119,16 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         default=1400,
         metavar="MS",
         help="silence that ends a question that is not yet clear (default 1400 ms; raise it "
-        "for slow speakers). A clear question or command ends after 800 ms (or this, if less)",
+        "for slow speakers)",
+    )
+    run.add_argument(
+        "--clear-silence",
+        type=int,
+        default=800,
+        metavar="MS",
+        help="silence that ends a question that is already clear, or a command (default 800 "
+        "ms, or --end-silence if less). Lower answers sooner, but below about 750 ms a "
+        "patient who pauses after a complete-sounding phrase may be answered before finishing",
     )
     run.add_argument(
         "--max-question",
@@ -154,6 +165,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
             f"--volume must be between {_LIMITS.min_volume:g} and {_LIMITS.max_volume:g}",
         ),
         (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
+        (args.clear_silence >= 300, "--clear-silence must be at least 300 ms"),
         (args.max_question >= 3, "--max-question must be at least 3 seconds"),
         (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),
     ]
@@ -178,6 +190,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         volume=args.volume,
         idle_timeout_s=args.idle_timeout,
         end_silence_ms=args.end_silence,
+        clear_silence_ms=min(args.clear_silence, args.end_silence),
         max_question_s=args.max_question,
         log_transcripts=args.log_transcripts,
         status_file=args.status_file,
