@@ -123,6 +123,7 @@ class Matcher:
         for p in self._phrasings:
             entry_words[p.entry_index].update(p.words)
         self._entry_words = entry_words
+        self._index_of = {e.id: i for i, e in enumerate(self._entries)}
         # The words an entry is really about: its question, topic and answer (not phrasings).
         self._core_words = [
             set(_tokens(f"{e.question} {e.topic} {e.answer} {e.more or ''}"))
@@ -191,9 +192,13 @@ class Matcher:
 
     def score_entries(self, text: str) -> list[Candidate]:
         """Score every entry for this question, best first (scores 0–1)."""
+        return self._rank(text)[0]
+
+    def _rank(self, text: str) -> tuple[list[Candidate], list[str]]:
+        """The scored entries, best first, and the FAQ words the question was mapped to."""
         words = list(dict.fromkeys(_tokens(text)))  # unique, in order
         if not words or not self._phrasings:
-            return []
+            return [], []
         mapped = [self._map_word(w) for w in words]
         known = [m for m in mapped if m is not None]
         unknown = [w for w, m in zip(words, mapped, strict=True) if m is None]
@@ -229,25 +234,24 @@ class Matcher:
                 best_per_entry[ei] = score
         scored = np.flatnonzero(best_per_entry >= 0)
         ranked = scored[np.argsort(-best_per_entry[scored], kind="stable")]
-        return [
+        candidates = [
             Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
             for ei in ranked
         ]
+        return candidates, known
 
-    def _rests_on_one_stray_word(self, text: str, entry_id: str) -> bool:
-        """The question's only topic word is one the entry uses just in a phrasing.
+    def _rests_on_one_stray_word(self, known: list[str], entry_id: str) -> bool:
+        """The question's only content word is one the entry uses just in a phrasing.
 
-        "Tell me a job" matches "what shows the drip is doing its job" on "job" alone; one
-        such word is not enough to answer with.
+        ``known`` are the question's words mapped to FAQ words. "Tell me a job" matches "what
+        shows the drip is doing its job" on "job" alone; one such word is not enough to answer
+        with.
         """
-        mapped = (self._map_word(w) for w in dict.fromkeys(_tokens(text)))
-        topic_words = [
-            w for w in mapped if w and w not in GENERIC_WORDS and w not in QUESTION_WORDS
-        ]
-        if len(topic_words) != 1:
+        content = [w for w in known if w not in GENERIC_WORDS and w not in QUESTION_WORDS]
+        if len(content) != 1:
             return False
-        word = topic_words[0]
-        index = next(i for i, e in enumerate(self._entries) if e.id == entry_id)
+        word = content[0]
+        index = self._index_of[entry_id]
         # A shared stem of five letters or more counts ("successful" and "success").
         stem_length = min(len(word), 5)
         return not any(
@@ -280,7 +284,7 @@ class Matcher:
                 command=command[0],
                 score=round(command[1] / 100.0, 4),
             )
-        candidates = self.score_entries(text)
+        candidates, known = self._rank(text)
         top = tuple(candidates[:3])
         if not candidates:
             reason = "no_good_match" if _tokens(text) else "no_words"
@@ -292,7 +296,7 @@ class Matcher:
         if best.score >= t.answer and margin >= t.answer_margin:
             if asr_confidence is not None and asr_confidence < t.asr_confidence:
                 action, reason = Action.CONFIRM, "unsure_hearing"
-            elif self._rests_on_one_stray_word(text, best.entry_id):
+            elif self._rests_on_one_stray_word(known, best.entry_id):
                 action, reason = Action.CONFIRM, "weak_match"
             else:
                 action, reason = Action.ANSWER, "confident"
