@@ -407,8 +407,9 @@ class Kiosk:
         final_at = time.monotonic()
         self.utterance = _Utterance()
         if self._barge_echo is not None:
+            # Only the phrase-list transcript has word times to drop the echo by. The open
+            # hypothesis has none, so its echo words stay and count in the agreement check.
             transcript = _without_echo(transcript, *self._barge_echo)
-            self._last_open = _without_echo(self._last_open, *self._barge_echo)
             self._barge_echo = None
         text = transcript.clean_text
         if self.settings.log_transcripts:
