@@ -27,17 +27,17 @@ from bench_speech import load_dump  # noqa: E402
 from voice.content import default_content_dir, load_content  # noqa: E402
 from voice.evaluation import EvalItem, EvalReport  # noqa: E402
 from voice.matching import Matcher  # noqa: E402
-from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge, topic_words  # noqa: E402
+from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge  # noqa: E402
 
 MAX_WRONG = 2.0  # percent, per condition
 MAX_FA = 3.0
 
 
-def reports(rows, matcher: Matcher, policy: SpeechPolicy, use_open: bool, topic=frozenset()):  # type: ignore[no-untyped-def]
+def reports(rows, matcher: Matcher, policy: SpeechPolicy):  # type: ignore[no-untyped-def]
     by_cond: dict[str, EvalReport] = defaultdict(EvalReport)
     for _question, expected, condition, heard in rows:
         main = heard.phrases if heard.phrases is not None else heard.transcript
-        result = judge(matcher, main, heard.open if use_open else None, policy, topic)
+        result = judge(matcher, main, heard.open, policy)
         by_cond[condition].add(EvalItem("", expected, 0), result)
     return by_cond
 
@@ -53,30 +53,23 @@ def main() -> None:
         matcher.score_entries
     )
     best = None
-    topic = topic_words(faq.topic_name)
-    for conf, c_unk, d_unk, agree, a_min, t_min, c_min in itertools.product(
-        [0.0, 0.3, 0.5, 0.7],
+    for conf, c_unk, d_unk, veto, c_min in itertools.product(
+        [0.0, 0.2, 0.3, 0.4, 0.5],
         [0.2, 0.34, 0.5],
         [0.34, 0.5, 0.8],
         [False, True],
-        [0.4, 0.5, 0.6],
-        [0.5, 0.55, 0.6, 1.01],  # 1.01: the topic word is never taken from the phrase list
-        [0.0, 0.2, 0.3],
+        [0.0, 0.2, 0.3, 0.4],
     ):
-        if d_unk < c_unk or (not agree and (a_min, t_min, c_min) != (0.5, 1.01, 0.0)):
-            continue
-        if t_min < a_min:
+        if d_unk < c_unk:
             continue
         policy = SpeechPolicy(
             min_word_confidence=conf,
             confirm_unknown_share=c_unk,
             decline_unknown_share=d_unk,
-            require_agreement=agree,
-            agreement_min_score=a_min,
-            topic_agreement_min_score=t_min,
+            veto_other_subject=veto,
             confirm_min_open_score=c_min,
         )
-        reps = reports(rows, matcher, policy, use_open=agree, topic=topic)
+        reps = reports(rows, matcher, policy)
         if any(r.wrong_pct > MAX_WRONG or r.false_accept_pct > MAX_FA for r in reps.values()):
             continue
         score = sum(r.correct_pct for r in reps.values()) / len(reps)
@@ -92,7 +85,7 @@ def main() -> None:
     print(f"best on this set: {policy}")
     show(reps)
     print(f"default: {DEFAULT_POLICY}")
-    show(reports(rows, matcher, DEFAULT_POLICY, use_open=True, topic=topic))
+    show(reports(rows, matcher, DEFAULT_POLICY))
 
 
 def show(reps) -> None:  # type: ignore[no-untyped-def]

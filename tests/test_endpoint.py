@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voice.endpoint import EndpointSettings, EndpointState, assess, looks_unfinished
+from voice.speech_activity import SoundRun
 
 DEFAULT = EndpointSettings()
 
@@ -242,3 +243,52 @@ def test_every_command_phrase_ends_after_the_short_silence() -> None:
         if _assess(phrase, DEFAULT.complete_silence_s - 0.05, is_command=True).ended
     ]
     assert early == []
+
+
+# -- sound that comes back after the last word ---------------------------------------------
+
+
+def _assess_with_sound(silence_s: float, runs: list[tuple[float, float]]) -> EndpointState:
+    segment_end = 2.0
+    return assess(
+        text="can cancer spread",
+        stream_time_s=segment_end + silence_s,
+        segment_end_s=segment_end,
+        first_word_s=0.5,
+        complete=True,
+        sound=[SoundRun(segment_end + a, segment_end + b) for a, b in runs],
+        settings=DEFAULT,
+    )
+
+
+def test_sound_after_a_pause_postpones_the_end_until_the_words_catch_up() -> None:
+    # "can cancer spread" … 700 ms … "during immunotherapy": the recogniser has not shown
+    # "during" yet, but the microphone hears it.
+    assert _assess_with_sound(0.85, []).ended
+    state = _assess_with_sound(0.85, [(0.7, 0.85)])
+    assert not state.ended
+    assert state.silence_s == pytest.approx(0.0)
+
+
+def test_the_tail_of_the_last_word_is_not_a_resumed_question() -> None:
+    # Loud frames right after the recogniser's word end are that word's last sound.
+    assert _assess_with_sound(0.85, [(0.05, 0.12)]).ended
+
+
+def test_sound_the_recogniser_never_turns_into_words_stops_counting() -> None:
+    # A cough 0.2 s after the question: it holds the end back for resume_confirm_s at most.
+    assert not _assess_with_sound(0.9, [(0.2, 0.35)]).ended
+    assert _assess_with_sound(0.2 + DEFAULT.resume_confirm_s + 0.01, [(0.2, 0.35)]).ended
+
+
+def test_ongoing_noise_cannot_hold_the_end_back_for_long() -> None:
+    # Babble bursts every 300 ms: only the first burst's confirm window counts.
+    bursts = [(0.2 + 0.3 * i, 0.3 + 0.3 * i) for i in range(10)]
+    stream = 0.2 + DEFAULT.resume_confirm_s + 0.01
+    assert _assess_with_sound(stream, [b for b in bursts if b[0] < stream]).ended
+
+
+def test_silence_after_resumed_sound_counts_from_its_end() -> None:
+    state = _assess_with_sound(0.9, [(0.3, 0.5)])
+    assert state.silence_s == pytest.approx(0.4)
+    assert not state.ended

@@ -10,12 +10,15 @@ import pytest
 from voice.commands import COMMAND_PHRASES
 from voice.content import Faq, default_content_dir, load_content
 from voice.errors import ModelError
+from voice.matching import FOREIGN_WORDS
 from voice.model import locate_model
 from voice.phrase_list import (
+    BACKGROUND_WORD_COUNT,
     EXTRA_PHRASES,
     SOUND_ALIKES,
     PhraseList,
     build_phrase_list,
+    common_words,
     number_words,
     spoken_words,
 )
@@ -152,10 +155,37 @@ def test_questions_phrasings_commands_and_extras_are_included(
             assert phrase in phrases, phrase
     for extra in EXTRA_PHRASES:
         assert extra in phrases, extra
-    # One phrase per distinct text at most, plus "[unk]".
+    # One phrase per distinct text at most, the background words, and "[unk]".
     total = len(faq.entries) + sum(len(e.phrasings) for e in faq.entries)
     total += sum(len(p) for p in COMMAND_PHRASES.values()) + len(EXTRA_PHRASES)
-    assert len(phrase_list.phrases) <= total + 1
+    assert len(phrase_list.phrases) <= total + len(FOREIGN_WORDS) + BACKGROUND_WORD_COUNT + 1
+
+
+def test_background_vocabulary_lets_other_subjects_and_everyday_words_be_heard(
+    faq: Faq, model_path: Path, phrase_list: PhraseList
+) -> None:
+    phrases = set(phrase_list.phrases)
+    # Subjects the FAQ does not cover, so they are heard as themselves.
+    for word in ("radiotherapy", "vaccine", "pregnancy", "insurance"):
+        assert word in phrases, word
+    # Everyday words, each a phrase of its own.
+    for word in ("weather", "taxi", "password", "lunch"):
+        assert word in phrases, word
+    bare = set(build_phrase_list(faq, model_path, background=0).phrases)
+    assert "weather" not in bare and "vaccine" not in bare
+    assert len(phrases) - len(bare) >= BACKGROUND_WORD_COUNT // 2
+
+
+def test_common_words_are_ordered_by_frequency_without_comments() -> None:
+    words = common_words()
+    assert words[:3] == ["the", "to", "and"]
+    assert len(words) >= BACKGROUND_WORD_COUNT
+    assert all(w.isalpha() and w.islower() for w in words)
+
+
+def test_an_unreadable_word_list_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="setup"):
+        common_words(tmp_path / "missing.txt")
 
 
 def test_dropped_words_are_reported_and_really_unknown(

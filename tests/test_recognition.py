@@ -17,6 +17,7 @@ from voice.matching import Matcher
 from voice.model import load_model, locate_model
 from voice.phrase_list import build_phrase_list
 from voice.recognition import SAMPLE_RATE, Decoder, Partial, decode_chunks
+from voice.speech_activity import SpeechActivity
 from voice.transcript import UNKNOWN_WORD, Transcript, WordConfidence
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -308,8 +309,10 @@ def kiosk_endpoint(decoder: Decoder, matcher: Matcher, pcm: bytes) -> tuple[floa
     segment_end: float | None = None
     heard = ""
     complete = is_command = False
+    activity = SpeechActivity()
     for chunk in chunks(pcm, KIOSK_CHUNK_MS):
         partial = decoder.accept(chunk)
+        activity.feed(chunk)
         words = [w for w in partial.text.split() if w != UNKNOWN_WORD]
         if words and first_word is None:
             first_word = decoder.stream_time
@@ -332,6 +335,7 @@ def kiosk_endpoint(decoder: Decoder, matcher: Matcher, pcm: bytes) -> tuple[floa
             first_word_s=first_word,
             complete=complete,
             is_command=is_command,
+            sound=activity.runs,
             settings=EndpointSettings(),
         )
         if state.ended:

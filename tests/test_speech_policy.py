@@ -7,10 +7,8 @@ import pytest
 from voice.content import default_content_dir, load_content
 from voice.match_result import Action
 from voice.matching import Matcher
-from voice.speech_policy import judge, topic_witness, topic_words
+from voice.speech_policy import SpeechPolicy, judge
 from voice.transcript import Transcript, WordConfidence
-
-TOPIC = frozenset({"immunotherapy"})
 
 
 def heard(text: str, conf: float = 1.0) -> Transcript:
@@ -25,47 +23,70 @@ def matcher() -> Matcher:
     return Matcher(load_content(default_content_dir()))
 
 
-def test_topic_words_come_from_the_topic_name() -> None:
-    assert topic_words("Immunotherapy") == {"immunotherapy"}
-    assert topic_words("Cancer immunotherapy") == {"cancer", "immunotherapy"}
-
-
-def test_witness_takes_only_the_topic_word_from_the_phrase_list() -> None:
-    witness = topic_witness(
-        "can you know family make my cancer worse", "can immunotherapy make my cancer worse", TOPIC
-    )
-    assert witness == "can immunotherapy make my cancer worse"
-
-
-def test_witness_keeps_every_other_difference() -> None:
-    assert topic_witness("where can i parked my car", "my heart my co", TOPIC) == (
-        "where can i parked my car"
-    )
-    # The phrase-list side has more than the topic word where they differ: nothing is taken.
-    open_text = "how do i know neither am i prepared and film"
-    main_text = "how do i know if my during immunotherapy"
-    assert topic_witness(open_text, main_text, TOPIC) == open_text
-
-
-def test_open_garble_of_the_topic_word_alone_does_not_block_an_answer(matcher: Matcher) -> None:
+def test_open_garble_of_the_topic_word_does_not_block_an_answer(matcher: Matcher) -> None:
     # Decoded from a synthetic voice (tests/speechgen.py): the open decoder's version.
     main = heard("what are the worst side effects on immunotherapy")
     garbled = heard("the west side effects on in you know family")
-    assert judge(matcher, main, garbled).action is Action.CONFIRM
-    result = judge(matcher, main, garbled, topic=TOPIC)
+    result = judge(matcher, main, garbled)
     assert result.action is Action.ANSWER
-    assert result.entry_id == judge(matcher, main).entry_id
+    assert result.entry_id == "worst-side-effects"
 
 
-def test_open_transcript_pointing_elsewhere_still_blocks_an_answer(matcher: Matcher) -> None:
-    main = heard("can immunotherapy make my cancer worse")
-    other = heard("can you know family make my car park cheaper")
-    result = judge(matcher, main, other, topic=TOPIC)
-    assert result.action is not Action.ANSWER
+def test_open_transcript_naming_another_subject_declines(matcher: Matcher) -> None:
+    # The phrase list turned "radio therapy" into FAQ words; the open decoder heard it.
+    main = heard("how do i know if my murray immunotherapy is working")
+    assert judge(matcher, main).action is Action.ANSWER
+    result = judge(matcher, main, heard("he can't do i know if my radio therapy is working"))
+    assert result.action is Action.DECLINE
+    assert result.reason == "other_subject"
+    assert result.entry_id is None
 
 
-def test_shaky_word_still_turns_an_answer_into_a_confirm(matcher: Matcher) -> None:
+def test_a_subject_both_transcripts_name_is_left_to_the_matcher(matcher: Matcher) -> None:
+    # Not a second-witness veto: the matcher already saw the word and judged it.
+    text = "can immunotherapy make my cancer worse"
+    assert judge(matcher, heard(text), heard(text)).action is Action.ANSWER
+    assert not matcher.names_other_subject(text, text, "make-cancer-worse")
+    assert matcher.names_other_subject(
+        "will chemotherapy make my cancer worse", text, "make-cancer-worse"
+    )
+
+
+def test_the_veto_can_be_turned_off(matcher: Matcher) -> None:
+    main = heard("how do i know if my murray immunotherapy is working")
+    other = heard("he can't do i know if my radio therapy is working")
+    policy = SpeechPolicy(veto_other_subject=False)
+    assert judge(matcher, main, other, policy).action is Action.ANSWER
+
+
+def test_confirm_the_open_transcript_does_not_support_becomes_a_decline(
+    matcher: Matcher,
+) -> None:
+    main = heard("is melanoma treatable")
+    assert judge(matcher, main).action is Action.CONFIRM
+    result = judge(matcher, main, heard("is my llama a tree table"))
+    assert result.action is Action.DECLINE
+    assert result.reason == "decoders_disagree"
+
+
+def test_shaky_word_turns_an_answer_into_a_confirm(matcher: Matcher) -> None:
     main = heard("can immunotherapy make my cancer worse", conf=0.2)
-    result = judge(matcher, main, heard("can immunotherapy make my cancer worse"), topic=TOPIC)
+    result = judge(matcher, main, heard("can immunotherapy make my cancer worse"))
     assert result.action is Action.CONFIRM
     assert result.reason == "unsure_hearing"
+
+
+def test_mostly_unknown_words_decline(matcher: Matcher) -> None:
+    result = judge(matcher, heard("[unk] [unk] immunotherapy [unk]"))
+    assert result.action is Action.DECLINE
+    assert result.reason == "unknown_words"
+
+
+def test_silence_is_no_speech(matcher: Matcher) -> None:
+    assert judge(matcher, heard("")).reason == "no_speech"
+
+
+def test_a_yes_must_be_heard_clearly(matcher: Matcher) -> None:
+    assert judge(matcher, heard("yes"), heard("yes")).action is Action.COMMAND
+    assert judge(matcher, heard("yes", conf=0.4), heard("yes")).action is Action.DECLINE
+    assert judge(matcher, heard("yes"), heard("yesterday")).action is Action.DECLINE

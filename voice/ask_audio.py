@@ -15,7 +15,7 @@ from voice.content import Faq
 from voice.errors import AudioError, RecognitionError
 from voice.hearing import HeardQuestion, SpeechRecognizer
 from voice.matching import Matcher
-from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge, topic_words
+from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def choose_result(
     main = heard.transcript
     asr_ms = main.decode_ms + (heard.open.decode_ms if heard.open and heard.phrases else 0.0)
     open_t = heard.open if heard.phrases is not None else None
-    match = judge(matcher, main, open_t, policy, topic_words(faq.topic_name))
+    match = judge(matcher, main, open_t, policy)
     return result_for(
         faq, label, main.clean_text, match,
         started=started, asr_ms=asr_ms, confidence=main.confidence, words=main.words,

@@ -84,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--decoding",
         choices=["auto", "open", "phrases"],
         default="auto",
-        help="speech decoding: open vocabulary, the FAQ phrase list, or auto (default: both "
-        "at once; the phrase-list transcript is matched, and an answer needs the open "
-        "transcript to agree, otherwise the kiosk asks 'Did you mean ...?')",
+        help="speech decoding: open vocabulary, the FAQ phrase list (with everyday words), or "
+        "auto (default: both at once; the phrase-list transcript is matched, and the open "
+        "one can turn an answer into a decline when it hears a subject the FAQ does not "
+        "cover; 'phrases' alone needs about a seventh of the CPU time)",
     )
     _add_content_option(ask)
     _add_model_option(ask)

@@ -4,12 +4,17 @@ Older speakers pause inside sentences, so the silence that ends a question depen
 been heard so far: a hypothesis that is already a clear question or command ends after a short
 silence; one that looks unfinished ("how long do the …") or matches nothing gets a longer one.
 Silence is measured from the end of the last recognised word, which background noise does not
-move the way it moves an energy threshold.
+move the way it moves an energy threshold. Sound that comes back after that word (see
+voice/speech_activity.py) restarts the count for a while, because the recogniser shows the words
+of a resumed question only about half a second after they start.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from voice.speech_activity import SoundRun
 
 # Words after which a sentence is almost never finished.
 CONTINUATION_WORDS = frozenset(
@@ -28,6 +33,10 @@ class EndpointSettings:
     complete_silence_s: float = 0.8
     incomplete_silence_s: float = 1.4
     max_utterance_s: float = 20.0
+    # Sound starting this long after the last word is the patient going on (not its tail) ...
+    resume_gap_s: float = 0.15
+    # ... for this long: if the recogniser has still heard no new word by then, it was noise.
+    resume_confirm_s: float = 1.0
 
 
 def looks_unfinished(text: str) -> bool:
@@ -53,13 +62,15 @@ def assess(
     first_word_s: float | None,
     complete: bool,
     is_command: bool = False,
+    sound: Sequence[SoundRun] = (),
     settings: EndpointSettings,
 ) -> EndpointState:
     """Whether the utterance heard so far has ended.
 
     ``segment_end_s`` is the end of the last word of the recognizer's last finished segment, or
     None while the patient is still talking. ``complete`` says whether the text is already a
-    confident match or a command (decided by the caller, which owns the matcher).
+    confident match or a command (decided by the caller, which owns the matcher). ``sound``
+    holds the recent runs of loud audio, in the same stream seconds.
     """
     needed = settings.incomplete_silence_s
     if complete and (is_command or not looks_unfinished(text)):
@@ -67,5 +78,9 @@ def assess(
     too_long = first_word_s is not None and stream_time_s - first_word_s > settings.max_utterance_s
     if not text.strip() or segment_end_s is None:
         return EndpointState(0.0, needed, too_long and bool(text.strip()))
-    silence = max(0.0, stream_time_s - segment_end_s)
+    quiet_since = segment_end_s
+    resumed = [r for r in sound if r.start_s >= segment_end_s + settings.resume_gap_s]
+    if resumed and stream_time_s - resumed[0].start_s < settings.resume_confirm_s:
+        quiet_since = max(quiet_since, resumed[-1].end_s)
+    silence = max(0.0, stream_time_s - quiet_since)
     return EndpointState(silence, needed, silence >= needed or too_long)

@@ -53,7 +53,8 @@ from voice.pcm import rms_dbfs
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
 from voice.recognition import Decoder, Partial
-from voice.speech_policy import judge, topic_words
+from voice.speech_activity import SpeechActivity
+from voice.speech_policy import judge
 from voice.transcript import UNKNOWN_WORD, Transcript
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,6 @@ class Kiosk:
         if settings.log_transcripts:
             log.setLevel(logging.INFO)  # asked for explicitly: shown even without -v
         self.matcher = Matcher(faq)
-        self._topic = topic_words(faq.topic_name)
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
         self._last_open: Transcript | None = None
@@ -153,13 +153,14 @@ class Kiosk:
         self.mic = Microphone(parse_device(settings.input_device))
         self.keys = KeyReader()
         # The phrase-list decoder drives endpointing and matching; the open-vocabulary one runs
-        # beside it so an answer needs both to agree (see voice.speech_policy.judge).
+        # beside it as a second witness (see voice.speech_policy.judge).
         phrases = self.recognizer.phrases
         if settings.activation is Activation.WAKE and phrases is not None:
             # The wake phrase must be in the phrase list, or the decoder can never hear it.
             phrases = (" ".join(spoken_words(settings.wake_phrase)), *phrases)
         self.decoder = Decoder(self.recognizer.model, phrases)
         self.open_decoder = Decoder(self.recognizer.model)
+        self.activity = SpeechActivity()
         self.utterance = _Utterance()
         self.speaking = _Speaking()
         self.echo_ref = EchoReference()
@@ -177,7 +178,7 @@ class Kiosk:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
         heard = self._last_transcript
         if heard is not None and heard.clean_text == text:
-            return judge(self.matcher, heard, self._last_open, topic=self._topic)
+            return judge(self.matcher, heard, self._last_open)
         return self.matcher.match(text, confidence)
 
     # -- running ----------------------------------------------------------------------------
@@ -252,6 +253,7 @@ class Kiosk:
             return
         try:
             partial = self.decoder.accept(chunk.pcm)
+            self.activity.feed(chunk.pcm)  # on the phrase-list decoder's stream clock
             self._open_partial = self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
@@ -344,6 +346,7 @@ class Kiosk:
             first_word_s=self.utterance.first_word_at,
             complete=self.utterance.complete,
             is_command=self.utterance.is_command,
+            sound=self.activity.runs,
             settings=self.endpoint,
         )
         if state.ended:
@@ -397,6 +400,7 @@ class Kiosk:
         endpoint_at = time.monotonic()
         try:
             transcript = self.decoder.finish()
+            self.activity.reset()
             # The open decoder's running hypothesis is enough for the agreement check, and
             # skips its final lattice pass (about 90 ms here) before the kiosk can answer.
             self._last_open = Transcript(self._open_partial.text, (), transcript.audio_s, 0.0)
@@ -461,6 +465,7 @@ class Kiosk:
     def _reset_decoder(self, reason: str) -> None:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
         self.decoder.reset()
+        self.activity.reset()
         self.open_decoder.reset()
         self.utterance = _Utterance()
 

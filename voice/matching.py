@@ -259,6 +259,17 @@ class Matcher:
             for core in self._core_words[index]
         )
 
+    def names_other_subject(self, heard: str, chosen: str, entry_id: str) -> bool:
+        """``heard`` names a subject the entry does not cover, which ``chosen`` left out.
+
+        A second hearing of the same question ("how do I know if my radio therapy is working")
+        can catch a subject the first one turned into FAQ words ("… my immunotherapy …").
+        """
+        subjects = {w for w in _tokens(heard) if w in self._foreign}
+        subjects -= set(_tokens(chosen))
+        entry_words = self._entry_words[self._index_of[entry_id]]
+        return any(w not in entry_words for w in subjects)
+
     def _foreign_conflict(
         self, foreign: list[str], names_immunotherapy: bool, entry_index: int
     ) -> bool:

@@ -3,6 +3,12 @@
 Vosk turns the phrase list into a bigram language model over the words passed. Words missing
 from the model's vocabulary are silently dropped by Vosk (with a Kaldi warning), so every word is
 checked here first: known sound-alikes replace unknown medical words, the rest are reported.
+
+Besides the FAQ's own words, the list holds a background vocabulary: the subjects the FAQ does
+not cover (so "radiotherapy" can be heard as itself) and the most common English words, each
+as a phrase of its own. FAQ phrasings dominate the bigram counts, so FAQ questions are still
+heard well, but other speech is heard as the everyday words it is instead of being forced into
+FAQ words, which would then look like an FAQ question.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from pathlib import Path
 
 from voice.commands import COMMAND_PHRASES
 from voice.content import Faq
+from voice.errors import ModelError
+from voice.matching import FOREIGN_WORDS
 from voice.transcript import UNKNOWN_WORD
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,12 @@ _ONES = (
 ).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _WORD = re.compile(r"[a-z']+|\d+")
+
+COMMON_WORDS_FILE = Path(__file__).parent / "data" / "common_words.txt"
+# How many of the most common English words join the phrase list. Calibrated on the training
+# voices (benchmarks/bench_speech.py): 2,000 words still let background talk turn into FAQ
+# questions; 10,000 start to cost FAQ questions heard clearly.
+BACKGROUND_WORD_COUNT = 8000
 
 # Words patients use around questions that the FAQ phrasings may lack; they let the bigram
 # model follow a rambling question instead of forcing it into FAQ words.
@@ -73,6 +87,25 @@ def spoken_words(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+def common_words(path: Path = COMMON_WORDS_FILE) -> list[str]:
+    """The most common English words, most frequent first (see scripts/make_common_words.py)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(
+            f"The recognizer's word list {path} could not be read ({exc.strerror or exc}). "
+            "Reinstall the kiosk (scripts/setup.sh)."
+        ) from exc
+    return [w for w in text.split("\n") if w and not w.startswith("#")]
+
+
+def background_words(vocabulary: frozenset[str] | set[str], count: int) -> list[str]:
+    """Subjects the FAQ does not cover, then the ``count`` commonest words, that the model knows."""
+    foreign = sorted(w for w in FOREIGN_WORDS if w in vocabulary)
+    common = [w for w in common_words() if w in vocabulary][:count]
+    return list(dict.fromkeys([*foreign, *common]))
+
+
 @dataclass(frozen=True)
 class PhraseList:
     """Phrases for Vosk's grammar, and the words that had to be left out."""
@@ -81,8 +114,11 @@ class PhraseList:
     dropped: tuple[str, ...]
 
 
-def build_phrase_list(faq: Faq, model_path: Path) -> PhraseList:
-    """Every question, phrasing and control phrase, in words the model knows, plus "[unk]"."""
+def build_phrase_list(
+    faq: Faq, model_path: Path, background: int = BACKGROUND_WORD_COUNT
+) -> PhraseList:
+    """Every question, phrasing and control phrase, in words the model knows, the background
+    vocabulary (``background`` common words; 0 for none), and "[unk]"."""
     from voice.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary(model_path)
@@ -115,5 +151,7 @@ def build_phrase_list(faq: Faq, model_path: Path) -> PhraseList:
             "left out of the phrase list (not in the model's vocabulary): %s",
             ", ".join(sorted(dropped)),
         )
+    if background:
+        out.extend(w for w in background_words(vocabulary, background) if w not in seen)
     out.append(UNKNOWN_WORD)
     return PhraseList(tuple(out), tuple(sorted(dropped)))

@@ -75,7 +75,7 @@ class Decoder:
     def __init__(self, model: Any, phrases: Sequence[str] | None = None) -> None:
         self._model = model
         self._grammar = None if phrases is None else json.dumps(list(phrases))
-        self._rec = self._new_recognizer()
+        self._rec: Any = self._new_recognizer()  # None: a fresh one is made on the next chunk
         self._words: list[WordConfidence] = []
         self._texts: list[str] = []
         self._samples = 0
@@ -103,6 +103,8 @@ class Decoder:
 
     def accept(self, chunk: bytes) -> Partial:
         """Feed one chunk; return the current hypothesis (finished segments plus partial)."""
+        if self._rec is None:
+            self._rec = self._new_recognizer()
         started = time.perf_counter()
         try:
             segment_done = self._rec.AcceptWaveform(chunk)
@@ -130,6 +132,8 @@ class Decoder:
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
+        if self._rec is None:
+            self._rec = self._new_recognizer()
         started = time.perf_counter()
         try:
             data = json.loads(self._rec.FinalResult())
@@ -150,9 +154,11 @@ class Decoder:
         """Forget the current utterance and start a new one (keeps the grammar).
 
         A fresh recognizer rather than Vosk's Reset(): Reset() keeps counting word times from
-        the first audio ever fed and can keep audio fed just before it.
+        the first audio ever fed and can keep audio fed just before it. It is made when the next
+        audio comes, not now: with the background vocabulary that takes about 35 ms, which must
+        not delay the reply after ``finish``.
         """
-        self._rec = self._new_recognizer()
+        self._rec = None
         self._words = []
         self._texts = []
         self._samples = 0

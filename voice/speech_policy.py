@@ -1,14 +1,15 @@
 """How far a heard question is trusted: answer, "Did you mean …?", or decline.
 
-Two decodings of the same speech are compared. The phrase-list decoder hears FAQ words well but
-forces other speech into FAQ words (or "[unk]"); the open-vocabulary decoder hears everything but
-misspells medical words. An answer needs both to point at the same entry.
+The main transcript comes from the phrase-list decoder (voice/phrase_list.py): FAQ phrasings
+plus a background vocabulary of everyday words. Its word confidences and "[unk]" words say how
+clearly it heard. When the open-vocabulary decoder heard the same speech too, it acts as a
+second witness with the model's whole vocabulary: it can catch a subject the FAQ does not cover
+("radio therapy") that the phrase list turned into FAQ words, and it turns a "Did you mean …?"
+that it does not support at all into an honest decline.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, replace
 
 from voice.commands import Command
@@ -27,45 +28,17 @@ class SpeechPolicy:
 
     # The weakest recognised word's confidence below this turns an answer into a confirm.
     min_word_confidence: float = 0.3
-    # More than this share of "[unk]" words: the speech was mostly not FAQ words.
+    # More than this share of "[unk]" words: the speech was mostly not words the list knows.
     confirm_unknown_share: float = 0.2
     decline_unknown_share: float = 0.34
-    # With both decodings, answer only if the open transcript points the same way: its own
-    # score for the same entry must reach this (0–1) ...
-    require_agreement: bool = True
-    agreement_min_score: float = 0.5
-    # ... or this, once the topic word the open decoder cannot spell is taken from the
-    # phrase-list transcript (see topic_witness) ...
-    topic_agreement_min_score: float = 0.55
-    # ... and offer "Did you mean …?" only if it reaches this; below it, decline.
+    # An answer is declined when the open transcript names a subject the entry does not cover.
+    veto_other_subject: bool = True
+    # "Did you mean …?" is offered only if the open transcript scores at least this (0–1) for
+    # the same entry; below it, decline.
     confirm_min_open_score: float = 0.3
 
 
 DEFAULT_POLICY = SpeechPolicy()
-
-
-def topic_words(topic_name: str) -> frozenset[str]:
-    """The words of the FAQ's subject ("immunotherapy"), as the recognizer spells them."""
-    return frozenset(re.findall(r"[a-z']+", topic_name.lower()))
-
-
-def topic_witness(open_text: str, main_text: str, topic: frozenset[str]) -> str:
-    """The open transcript, with the topic word taken from the phrase-list transcript.
-
-    The small model's open vocabulary rarely produces "immunotherapy": it hears "you know
-    family" or "a new therapy". Where the two transcripts differ only in that the phrase-list
-    one has topic words, the open one is given them, so the rest of the sentence decides
-    whether the decoders agree. Every other difference is kept.
-    """
-    main_words, open_words = main_text.split(), open_text.split()
-    out: list[str] = []
-    matcher = difflib.SequenceMatcher(a=main_words, b=open_words, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal" and i2 > i1 and all(w in topic for w in main_words[i1:i2]):
-            out.extend(main_words[i1:i2])
-        else:
-            out.extend(open_words[j1:j2])
-    return " ".join(out)
 
 
 def judge(
@@ -73,13 +46,12 @@ def judge(
     main: Transcript,
     open_transcript: Transcript | None = None,
     policy: SpeechPolicy = DEFAULT_POLICY,
-    topic: frozenset[str] = frozenset(),
 ) -> MatchResult:
     """Match a heard question, answering only what was heard clearly enough.
 
-    A shaky word, a transcript made mostly of "[unk]", or an open transcript that points
-    elsewhere turns an answer into "Did you mean …?" (or a decline). ``topic`` holds the FAQ's
-    subject words, which the open decoder is not asked to have heard.
+    A shaky word or a transcript made mostly of "[unk]" turns an answer into "Did you mean …?";
+    an open transcript that names another subject, or points nowhere near the entry, turns it
+    into a decline.
     """
     text = main.clean_text
     if not text.strip():
@@ -96,10 +68,17 @@ def judge(
     if unknown_share > policy.decline_unknown_share:
         return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words")
     open_text = open_transcript.clean_text if open_transcript is not None else None
-    open_score = _score_for(matcher, open_text, result.entry_id)
-    open_disagrees = open_score is not None and open_score < policy.confirm_min_open_score
-    if result.action is Action.CONFIRM and open_disagrees:
-        return replace(result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree")
+    if result.entry_id is not None and open_text is not None:
+        if policy.veto_other_subject and matcher.names_other_subject(
+            open_text, text, result.entry_id
+        ):
+            return replace(result, action=Action.DECLINE, entry_id=None, reason="other_subject")
+        if result.action is Action.CONFIRM:
+            open_score = _score_for(matcher, open_text, result.entry_id)
+            if open_score < policy.confirm_min_open_score:
+                return replace(
+                    result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree"
+                )
     if result.action is not Action.ANSWER:
         return result
     confidence = main.confidence
@@ -107,30 +86,7 @@ def judge(
         return replace(result, action=Action.CONFIRM, reason="unsure_hearing")
     if unknown_share > policy.confirm_unknown_share:
         return replace(result, action=Action.CONFIRM, reason="unknown_words")
-    weak_open = open_score is not None and open_score < policy.agreement_min_score
-    if policy.require_agreement and weak_open and not _agrees_on_topic(
-        matcher, open_text, text, result.entry_id, topic, policy
-    ):
-        return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     return result
-
-
-def _agrees_on_topic(
-    matcher: Matcher,
-    open_text: str | None,
-    main_text: str,
-    entry_id: str | None,
-    topic: frozenset[str],
-    policy: SpeechPolicy,
-) -> bool:
-    """The open transcript agrees once it is given the topic word it could not spell."""
-    if not topic or open_text is None:
-        return False
-    witness = topic_witness(open_text, main_text, topic)
-    if witness == open_text:
-        return False
-    score = _score_for(matcher, witness, entry_id)
-    return score is not None and score >= policy.topic_agreement_min_score
 
 
 def _heard_clearly(
@@ -147,10 +103,8 @@ def _heard_clearly(
     return open_transcript.clean_text.split() == main.clean_text.split()
 
 
-def _score_for(matcher: Matcher, text: str | None, entry_id: str | None) -> float | None:
-    """How well ``text`` matches the entry (None: no text to compare, or no entry)."""
-    if text is None or entry_id is None:
-        return None
+def _score_for(matcher: Matcher, text: str, entry_id: str) -> float:
+    """How well ``text`` matches the entry (0 when it is not a candidate at all)."""
     for candidate in matcher.score_entries(text):
         if candidate.entry_id == entry_id:
             return candidate.score
