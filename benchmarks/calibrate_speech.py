@@ -53,11 +53,12 @@ def main() -> None:
         matcher.score_entries
     )
     best = None
-    for conf, c_unk, d_unk, veto, c_min in itertools.product(
+    for conf, c_unk, d_unk, veto, a_min, c_min in itertools.product(
         [0.0, 0.2, 0.3, 0.4, 0.5],
         [0.2, 0.34, 0.5],
         [0.34, 0.5, 0.8],
         [False, True],
+        [0.0, 0.15, 0.25, 0.3, 0.4],
         [0.0, 0.2, 0.3, 0.4],
     ):
         if d_unk < c_unk:
@@ -67,6 +68,7 @@ def main() -> None:
             confirm_unknown_share=c_unk,
             decline_unknown_share=d_unk,
             veto_other_subject=veto,
+            answer_min_open_score=a_min,
             confirm_min_open_score=c_min,
         )
         reps = reports(rows, matcher, policy)

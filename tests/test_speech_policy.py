@@ -90,3 +90,14 @@ def test_a_yes_must_be_heard_clearly(matcher: Matcher) -> None:
     assert judge(matcher, heard("yes"), heard("yes")).action is Action.COMMAND
     assert judge(matcher, heard("yes", conf=0.4), heard("yes")).action is Action.DECLINE
     assert judge(matcher, heard("yes"), heard("yesterday")).action is Action.DECLINE
+
+
+def test_an_answer_needs_some_support_from_the_open_transcript(matcher: Matcher) -> None:
+    # Background talk: the phrase list heard an FAQ word the open decoder did not hear at all.
+    main = heard("tell me feel")
+    assert judge(matcher, main).action is Action.ANSWER
+    result = judge(matcher, main, heard("tell me the film"))
+    assert result.action is not Action.ANSWER
+    assert result.reason == "decoders_disagree"
+    relaxed = SpeechPolicy(answer_min_open_score=0.0)
+    assert judge(matcher, main, heard("tell me the film"), relaxed).action is Action.ANSWER

@@ -4,8 +4,10 @@ The main transcript comes from the phrase-list decoder (voice/phrase_list.py): F
 plus a background vocabulary of everyday words. Its word confidences and "[unk]" words say how
 clearly it heard. When the open-vocabulary decoder heard the same speech too, it acts as a
 second witness with the model's whole vocabulary: it can catch a subject the FAQ does not cover
-("radio therapy") that the phrase list turned into FAQ words, and it turns a "Did you mean …?"
-that it does not support at all into an honest decline.
+("radio therapy") that the phrase list turned into FAQ words, an answer needs some support from
+it ("tell me a joke" heard as "tell me feel" by the phrase list and "tell me the film" by the
+open decoder is not answered), and a "Did you mean …?" it does not support becomes a decline.
+Unlike an agreement rule, it need not spell the FAQ's medical words, which it rarely can.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ class SpeechPolicy:
     decline_unknown_share: float = 0.34
     # An answer is declined when the open transcript names a subject the entry does not cover.
     veto_other_subject: bool = True
-    # "Did you mean …?" is offered only if the open transcript scores at least this (0–1) for
-    # the same entry; below it, decline.
+    # The open transcript's own score (0–1) for the same entry: an answer needs some support
+    # from it (below this it becomes "Did you mean …?"), ...
+    answer_min_open_score: float = 0.25
+    # ... and "Did you mean …?" needs this much (below it, decline).
     confirm_min_open_score: float = 0.3
 
 
@@ -49,9 +53,9 @@ def judge(
 ) -> MatchResult:
     """Match a heard question, answering only what was heard clearly enough.
 
-    A shaky word or a transcript made mostly of "[unk]" turns an answer into "Did you mean …?";
-    an open transcript that names another subject, or points nowhere near the entry, turns it
-    into a decline.
+    A shaky word, a transcript made mostly of "[unk]" or an open transcript that hardly
+    supports the entry turns an answer into "Did you mean …?"; an open transcript that names
+    another subject turns it into a decline.
     """
     text = main.clean_text
     if not text.strip():
@@ -73,12 +77,13 @@ def judge(
             open_text, text, result.entry_id
         ):
             return replace(result, action=Action.DECLINE, entry_id=None, reason="other_subject")
-        if result.action is Action.CONFIRM:
-            open_score = _score_for(matcher, open_text, result.entry_id)
-            if open_score < policy.confirm_min_open_score:
-                return replace(
-                    result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree"
-                )
+        open_score = _score_for(matcher, open_text, result.entry_id)
+        if result.action is Action.CONFIRM and open_score < policy.confirm_min_open_score:
+            return replace(
+                result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree"
+            )
+        if result.action is Action.ANSWER and open_score < policy.answer_min_open_score:
+            return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     if result.action is not Action.ANSWER:
         return result
     confidence = main.confidence
