@@ -7,7 +7,7 @@ decoder and the FAQ phrase list side by side), then scores the policies:
 
   open     - match the open transcript
   phrases  - match the phrase-list transcript
-  auto     - phrase-list transcript, answered only when the open transcript agrees
+  auto     - phrase-list transcript; the open transcript must support an answer and can veto it
 
 It also prints the recognition real-time factor (one core), model load time, and the peak RSS
 of `voice ask FILE`. Figures are medians where timing is involved.

@@ -401,7 +401,7 @@ class Kiosk:
         try:
             transcript = self.decoder.finish()
             self.activity.reset()
-            # The open decoder's running hypothesis is enough for the agreement check, and
+            # The open decoder's running hypothesis is enough for the support check, and
             # skips its final lattice pass (about 90 ms here) before the kiosk can answer.
             self._last_open = Transcript(self._open_partial.text, (), transcript.audio_s, 0.0)
         except RecognitionError as exc:
@@ -412,7 +412,7 @@ class Kiosk:
         self.utterance = _Utterance()
         if self._barge_echo is not None:
             # Only the phrase-list transcript has word times to drop the echo by. The open
-            # hypothesis has none, so its echo words stay and count in the agreement check.
+            # hypothesis has none, so its echo words stay and count in the support check.
             transcript = _without_echo(transcript, *self._barge_echo)
             self._barge_echo = None
         text = transcript.clean_text
