@@ -85,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "open", "phrases"],
         default="auto",
         help="speech decoding: open vocabulary, the FAQ phrase list (with everyday words), or "
-        "auto (default: both at once; the phrase-list transcript is matched, and the open "
-        "one can turn an answer into a decline when it hears a subject the FAQ does not "
-        "cover; 'phrases' alone needs about a seventh of the CPU time)",
+        "auto (default: both at once; the phrase-list transcript is matched, and an answer "
+        "needs some support from the open one, which also declines it when it hears a "
+        "subject the FAQ does not cover). 'phrases' alone needs about a seventh of the CPU "
+        "time but answers more background talk",
     )
     _add_content_option(ask)
     _add_model_option(ask)
