@@ -65,6 +65,17 @@ QUESTIONS = [
     ),
 ]
 OUT_OF_DOMAIN = {"car_park_slt": SLT, "car_park_kal16": KAL16}
+# Questions about a subject the FAQ does not cover, worded like FAQ questions: the phrase list's
+# background vocabulary must let the subject word be heard, so they are declined.
+NEAR_DOMAIN = {
+    "radiotherapy_slt": ("how do I know if my radiotherapy is working", SLT, "radiotherapy"),
+    "vaccine_rms": (
+        "can I have the covid vaccine while I'm on immunotherapy",
+        VoiceSpec("flite", "rms"),
+        "vaccine",
+    ),
+    "alcohol_slt": ("is it safe to drink alcohol during immunotherapy", SLT, "alcohol"),
+}
 FORMATS = ["44k1_stereo", "8k_mono", "pcm24", "float32", "flac"]
 BAD = ["empty", "truncated_header", "text_as_wav", "no_frames", "missing", "directory"]
 QUIET = {
@@ -121,6 +132,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out: dict[str, Path] = {q.key: cache.speech(q.text, q.voice) for q in QUESTIONS}
     for key, voice in OUT_OF_DOMAIN.items():
         out[key] = cache.speech("where is the car park", voice)
+    for key, (text, voice, _) in NEAR_DOMAIN.items():
+        out[key] = cache.speech(text, voice)
     conditions = {
         "44k1_stereo": Condition("44k1_stereo", sample_rate=44100, channels=2),
         "8k_mono": Condition("8k_mono", sample_rate=8000, channels=1),
@@ -266,6 +279,17 @@ def test_out_of_domain_spoken_question_is_declined_not_confirmed(
     by_name: dict[str, dict[str, Any]],
 ) -> None:
     assert by_name["car_park_slt"]["action"] == "decline"
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_DOMAIN))
+def test_a_subject_the_faq_does_not_cover_is_heard_and_declined(
+    name: str, by_name: dict[str, dict[str, Any]]
+) -> None:
+    r = by_name[name]
+    subject = NEAR_DOMAIN[name][2]
+    assert subject in r["transcript"].split(), r["transcript"]
+    assert r["action"] == "decline", r
+    assert r["entry_id"] is None and r["answer"] is None
 
 
 @pytest.mark.parametrize("name", sorted(QUIET))
