@@ -35,7 +35,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SLT = VoiceSpec("flite", "slt")
 KAL16 = VoiceSpec("flite", "kal16", 140)
 # An espeak voice whose "immunotherapy" the open decoder hears as "in you know family": this
-# question is answered only because the topic word is taken from the phrase list.
+# question is answered because the open transcript only has to support the answer, not spell it.
 ESPEAK_M3 = VoiceSpec("espeak-ng", "en-us+m3", 160, 50)
 SIDE_EFFECTS = "how long do side effects from immunotherapy last"
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice.echo import FRAME_S, SILENT_DB, DoubleTalkDetector, EchoReference, frame_levels
+from voice.echo import (
+    FRAME_S,
+    SILENT_DB,
+    DoubleTalkDetector,
+    EchoReference,
+    frame_levels,
+    open_without_echo,
+    without_echo,
+)
+from voice.transcript import Transcript, WordConfidence
 
 
 def test_frame_levels_of_a_full_scale_square_wave_are_zero_db() -> None:
@@ -80,3 +89,28 @@ def test_the_room_noise_floor_keeps_quiet_frames_from_counting() -> None:
     # While the kiosk is silent between sentences, room noise is not a patient.
     assert not any(det.frame(20 + k * FRAME_S, -45.0, SILENT_DB) for k in range(20))
     assert any(det.frame(30 + k * FRAME_S, -30.0, SILENT_DB) for k in range(20))
+
+
+# -- dropping the kiosk's own words after a barge-in ------------------------------------------
+
+
+def _transcript(*timed: tuple[str, float]) -> Transcript:
+    words = tuple(WordConfidence(w, 1.0, end - 0.2, end) for w, end in timed)
+    return Transcript(" ".join(w for w, _ in timed), words, 5.0, 0.0)
+
+
+def test_echo_words_before_the_barge_in_are_dropped_the_patients_kept() -> None:
+    heard = _transcript(("flu", 0.5), ("like", 0.8), ("what", 2.2), ("flu", 2.6))
+    kept = without_echo(heard, until_s=1.0, echo_words={"flu", "like", "symptoms"})
+    assert kept.text == "what flu"  # the second "flu" came after the barge-in
+    assert [w.word for w in kept.words] == ["what", "flu"]
+    assert without_echo(heard, until_s=1.0, echo_words={"nothing"}) is heard
+
+
+def test_the_open_hypothesis_loses_every_echo_word() -> None:
+    # No word times: the kiosk's words go wherever they are, so its own answer ("flu",
+    # "chemotherapy") cannot count as the patient naming another subject.
+    open_text = Transcript("flu like what is the success rate", (), 3.0, 0.0)
+    kept = open_without_echo(open_text, {"flu", "like"})
+    assert kept is not None and kept.text == "what is the success rate"
+    assert open_without_echo(None, {"flu"}) is None

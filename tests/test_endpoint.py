@@ -276,15 +276,15 @@ def test_the_tail_of_the_last_word_is_not_a_resumed_question() -> None:
 
 
 def test_sound_the_recogniser_never_turns_into_words_stops_counting() -> None:
-    # A cough 0.2 s after the question: it holds the end back for resume_confirm_s at most.
+    # A cough 0.2 s after the question: it holds the end back for resume_hold_s at most.
     assert not _assess_with_sound(0.9, [(0.2, 0.35)]).ended
-    assert _assess_with_sound(0.2 + DEFAULT.resume_confirm_s + 0.01, [(0.2, 0.35)]).ended
+    assert _assess_with_sound(0.2 + DEFAULT.resume_hold_s + 0.01, [(0.2, 0.35)]).ended
 
 
 def test_ongoing_noise_cannot_hold_the_end_back_for_long() -> None:
     # Babble bursts every 300 ms: only the first burst's confirm window counts.
     bursts = [(0.2 + 0.3 * i, 0.3 + 0.3 * i) for i in range(10)]
-    stream = 0.2 + DEFAULT.resume_confirm_s + 0.01
+    stream = 0.2 + DEFAULT.resume_hold_s + 0.01
     assert _assess_with_sound(stream, [b for b in bursts if b[0] < stream]).ended
 
 

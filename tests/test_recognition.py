@@ -394,3 +394,20 @@ def test_a_file_decodes_the_same_whatever_was_decoded_before(model: Any, stop: b
         texts.append(decode_chunks(model, chunks(pcm, 100)).text)
         decode_chunks(model, chunks(stop, 100))  # something else in between
     assert len(set(texts)) == 1, texts
+
+
+def test_a_reset_decoder_makes_its_next_recognizer_only_when_audio_comes(
+    model: Any, stop: bytes
+) -> None:
+    decoder = Decoder(model)
+    decoder.accept(stop)
+    first = decoder.finish()
+    assert first.text
+    # Nothing fed since: an empty result, without making (and flushing) a recognizer.
+    empty = decoder.finish()
+    assert empty.text == "" and empty.words == () and empty.audio_s == 0.0
+    decoder.reset()
+    assert decoder.stream_time == 0.0
+    decoder.accept(stop)
+    again = decoder.finish()
+    assert again.text == first.text and again.words == first.words

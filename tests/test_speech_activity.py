@@ -77,6 +77,22 @@ def test_reset_forgets_runs_and_restarts_the_clock() -> None:
     assert run == SoundRun(pytest.approx(0.5, abs=0.011), pytest.approx(0.8, abs=0.011))
 
 
+def test_chunks_that_split_frames_lose_no_audio() -> None:
+    # 33 ms chunks: a tenth of each is short of a whole frame and must be kept for the next.
+    activity = SpeechActivity()
+    feed(activity, np.concatenate([noise(1.0, -70), tone(0.5, -20), noise(0.5, -70)]), 0.033)
+    (run,) = activity.runs
+    assert run.start_s == pytest.approx(1.0, abs=0.011)
+    assert run.end_s == pytest.approx(1.5, abs=0.011)
+
+
+def test_an_odd_byte_count_is_not_an_error() -> None:
+    activity = SpeechActivity()
+    feed(activity, noise(1.0, -70))
+    activity.feed(pcm(tone(0.2, -20)) + b"\x01")
+    assert activity.runs
+
+
 def test_digital_silence_and_odd_chunk_sizes() -> None:
     activity = SpeechActivity()
     activity.feed(b"")

@@ -47,9 +47,10 @@ def test_a_subject_both_transcripts_name_is_left_to_the_matcher(matcher: Matcher
     text = "can immunotherapy make my cancer worse"
     assert judge(matcher, heard(text), heard(text)).action is Action.ANSWER
     assert not matcher.names_other_subject(text, text, "make-cancer-worse")
-    assert matcher.names_other_subject(
-        "will chemotherapy make my cancer worse", text, "make-cancer-worse"
-    )
+    chemo = "will chemotherapy make my cancer worse"
+    assert matcher.names_other_subject(chemo, text, "make-cancer-worse")
+    # Both heard "chemotherapy": the phrase-list transcript did not leave it out.
+    assert not matcher.names_other_subject(chemo, chemo, "make-cancer-worse")
 
 
 def test_the_veto_can_be_turned_off(matcher: Matcher) -> None:
@@ -97,7 +98,7 @@ def test_an_answer_needs_some_support_from_the_open_transcript(matcher: Matcher)
     main = heard("tell me feel")
     assert judge(matcher, main).action is Action.ANSWER
     result = judge(matcher, main, heard("tell me the film"))
-    assert result.action is not Action.ANSWER
+    assert result.action is Action.CONFIRM
     assert result.reason == "decoders_disagree"
     relaxed = SpeechPolicy(answer_min_open_score=0.0)
     assert judge(matcher, main, heard("tell me the film"), relaxed).action is Action.ANSWER

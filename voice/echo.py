@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from voice.transcript import Transcript
+
 FRAME_S = 0.05
 SILENT_DB = -90.0
 
@@ -109,3 +111,20 @@ class DoubleTalkDetector:
             # Only frames where the kiosk is clearly audible teach the echo gain.
             self._gains.append(mic_db - ref_db)
         return False
+
+
+def without_echo(transcript: Transcript, until_s: float, echo_words: set[str]) -> Transcript:
+    """Drop words heard before a barge-in that belong to what the kiosk was saying."""
+    kept = tuple(w for w in transcript.words if not (w.end <= until_s and w.word in echo_words))
+    if len(kept) == len(transcript.words):
+        return transcript
+    text = " ".join(w.word for w in kept)
+    return Transcript(text, kept, transcript.audio_s, transcript.decode_ms)
+
+
+def open_without_echo(heard: Transcript | None, echo_words: set[str]) -> Transcript | None:
+    """The open hypothesis without any word of what the kiosk was saying."""
+    if heard is None:
+        return None
+    text = " ".join(w for w in heard.text.split() if w not in echo_words)
+    return Transcript(text, (), heard.audio_s, heard.decode_ms)

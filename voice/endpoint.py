@@ -36,7 +36,7 @@ class EndpointSettings:
     # Sound starting this long after the last word is the patient going on (not its tail) ...
     resume_gap_s: float = 0.15
     # ... for this long: if the recogniser has still heard no new word by then, it was noise.
-    resume_confirm_s: float = 1.0
+    resume_hold_s: float = 1.0
 
 
 def looks_unfinished(text: str) -> bool:
@@ -80,7 +80,7 @@ def assess(
         return EndpointState(0.0, needed, too_long and bool(text.strip()))
     quiet_since = segment_end_s
     resumed = [r for r in sound if r.start_s >= segment_end_s + settings.resume_gap_s]
-    if resumed and stream_time_s - resumed[0].start_s < settings.resume_confirm_s:
+    if resumed and stream_time_s - resumed[0].start_s < settings.resume_hold_s:
         quiet_since = max(quiet_since, resumed[-1].end_s)
     silence = max(0.0, stream_time_s - quiet_since)
     return EndpointState(silence, needed, silence >= needed or too_long)

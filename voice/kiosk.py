@@ -23,7 +23,13 @@ from voice.commands import Command
 from voice.content import Faq, default_content_dir, load_content
 from voice.devices import parse_device
 from voice.dialogue import Dialogue, DialogueSettings
-from voice.echo import DoubleTalkDetector, EchoReference, frame_levels
+from voice.echo import (
+    DoubleTalkDetector,
+    EchoReference,
+    frame_levels,
+    open_without_echo,
+    without_echo,
+)
 from voice.endpoint import EndpointSettings, assess
 from voice.errors import DeviceError, RecognitionError, SpeechError, UsageError, VoiceError
 from voice.events import (
@@ -376,7 +382,7 @@ class Kiosk:
             log.info("barge-in on: %s", " ".join(own))
         self._stop_speaking()
         # The hypothesis so far also holds our own echo: remember what and until when, so the
-        # finished utterance can drop it (see _without_echo).
+        # finished utterance can drop it (see voice.echo.without_echo).
         self._barge_echo = (self.decoder.stream_time, set(self.speaking.words))
         self.speaking = _Speaking()
         self.echo_ref.clear()
@@ -393,7 +399,7 @@ class Kiosk:
         try:
             self._handle_utterance(speech_end_wall)
         finally:
-            # After the reply has started: a fresh open-vocabulary recognizer takes ~50 ms.
+            # Its next recognizer is made on the next chunk, after the reply has started.
             self.open_decoder.reset()
 
     def _handle_utterance(self, speech_end_wall: float) -> None:
@@ -411,9 +417,11 @@ class Kiosk:
         final_at = time.monotonic()
         self.utterance = _Utterance()
         if self._barge_echo is not None:
-            # Only the phrase-list transcript has word times to drop the echo by. The open
-            # hypothesis has none, so its echo words stay and count in the support check.
-            transcript = _without_echo(transcript, *self._barge_echo)
+            transcript = without_echo(transcript, *self._barge_echo)
+            # The open hypothesis has no word times: every word the kiosk was saying goes, so
+            # its echo neither supports an answer nor names "another subject" from the
+            # kiosk's own answer ("flu", "chemotherapy").
+            self._last_open = open_without_echo(self._last_open, self._barge_echo[1])
             self._barge_echo = None
         text = transcript.clean_text
         if self.settings.log_transcripts:
@@ -558,15 +566,6 @@ class Kiosk:
 
         if self.status.enabled:
             threading.Thread(target=wait_first, daemon=True).start()
-
-
-def _without_echo(transcript: Transcript, until_s: float, echo_words: set[str]) -> Transcript:
-    """Drop words heard before a barge-in that belong to what the kiosk was saying."""
-    kept = tuple(w for w in transcript.words if not (w.end <= until_s and w.word in echo_words))
-    if len(kept) == len(transcript.words):
-        return transcript
-    text = " ".join(w.word for w in kept)
-    return Transcript(text, kept, transcript.audio_s, transcript.decode_ms)
 
 
 def run_kiosk(settings: KioskSettings) -> int:

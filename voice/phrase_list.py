@@ -44,7 +44,7 @@ _WORD = re.compile(r"[a-z']+|\d+")
 COMMON_WORDS_FILE = Path(__file__).parent / "data" / "common_words.txt"
 # How many of the most common English words join the phrase list. Calibrated on the training
 # voices (benchmarks/bench_speech.py): 2,000 words still let background talk turn into FAQ
-# questions; 10,000 start to cost FAQ questions heard clearly.
+# questions; the whole list (about 9,800 the model knows) starts to cost FAQ questions.
 BACKGROUND_WORD_COUNT = 8000
 
 # Words patients use around questions that the FAQ phrasings may lack; they let the bigram

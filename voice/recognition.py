@@ -132,8 +132,8 @@ class Decoder:
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
-        if self._rec is None:
-            self._rec = self._new_recognizer()
+        if self._rec is None:  # nothing fed since the last reset
+            return Transcript("", (), self.stream_time, 0.0)
         started = time.perf_counter()
         try:
             data = json.loads(self._rec.FinalResult())

@@ -62,6 +62,7 @@ class SpeechActivity:
         self._peak_db: float | None = None
         self._run_start: float | None = None
         self._time_s = 0.0
+        self._carry = np.zeros(0, dtype=np.float64)  # samples short of a whole frame
 
     @property
     def runs(self) -> tuple[SoundRun, ...]:
@@ -71,11 +72,15 @@ class SpeechActivity:
         return tuple(self._runs)
 
     def feed(self, pcm: bytes) -> None:
-        """Take the next chunk of 16 kHz mono 16-bit audio (the stream the recognizer gets)."""
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        """Take the next chunk of 16 kHz mono 16-bit audio (the stream the recognizer gets).
+
+        Times count whole 10 ms frames: samples short of a frame wait for the next chunk.
+        """
+        fresh = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
+        samples = np.concatenate([self._carry, fresh])
         n = len(samples) // _FRAME
+        self._carry = samples[n * _FRAME :]
         if n == 0:
-            self._time_s += len(samples) / SAMPLE_RATE
             return
         frames = samples[: n * _FRAME].reshape(n, _FRAME) / _FULL_SCALE
         levels = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
@@ -96,7 +101,6 @@ class SpeechActivity:
             if loud and self._peak_db is not None and level < self._peak_db - s.below_peak_db:
                 loud = False
             self._step(loud)
-        self._time_s += (len(samples) - n * _FRAME) / SAMPLE_RATE
         while self._runs and self._runs[0].end_s < self._time_s - s.keep_runs_s:
             self._runs.popleft()
 

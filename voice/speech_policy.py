@@ -4,9 +4,10 @@ The main transcript comes from the phrase-list decoder (voice/phrase_list.py): F
 plus a background vocabulary of everyday words. Its word confidences and "[unk]" words say how
 clearly it heard. When the open-vocabulary decoder heard the same speech too, it acts as a
 second witness with the model's whole vocabulary: it can catch a subject the FAQ does not cover
-("radio therapy") that the phrase list turned into FAQ words, an answer needs some support from
-it ("tell me a joke" heard as "tell me feel" by the phrase list and "tell me the film" by the
-open decoder is not answered), and a "Did you mean …?" it does not support becomes a decline.
+("radio therapy") that the phrase list turned into FAQ words; an answer it hardly supports
+becomes "Did you mean …?" ("tell me a joke", heard as "tell me feel" by the phrase list and
+"tell me the film" by the open decoder); and a "Did you mean …?" the matcher offered that it
+does not support becomes a decline.
 Unlike an agreement rule, it need not spell the FAQ's medical words, which it rarely can.
 """
 
