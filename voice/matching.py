@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -267,7 +268,11 @@ class Matcher:
         """
         subjects = {w for w in _tokens(heard) if w in self._foreign}
         subjects -= set(_tokens(chosen))
-        entry_words = self._entry_words[self._index_of[entry_id]]
+        return self._names_uncovered(subjects, self._index_of[entry_id])
+
+    def _names_uncovered(self, subjects: Iterable[str], entry_index: int) -> bool:
+        """One of these subjects is never mentioned by the entry."""
+        entry_words = self._entry_words[entry_index]
         return any(w not in entry_words for w in subjects)
 
     def _foreign_conflict(
@@ -280,8 +285,7 @@ class Matcher:
         without naming immunotherapy itself: "does chemo make you feel better" is a
         chemotherapy question.
         """
-        entry_words = self._entry_words[entry_index]
-        if any(w not in entry_words for w in foreign):
+        if self._names_uncovered(foreign, entry_index):
             return True
         return not names_immunotherapy
 
