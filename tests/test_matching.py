@@ -120,7 +120,6 @@ def test_close_calls_are_confirmed(
         "tell me a joke",
         "how are you today",
         "what's the weather like outside",
-        "are you a real person",
         "what's your name",
         "will chemotherapy make my hair fall out",
         "is hormone therapy better than chemo",
@@ -132,6 +131,12 @@ def test_off_topic_is_declined(matcher: Matcher, faq: Faq, question: str) -> Non
     assert result.action is Action.DECLINE
     assert result.reason == "no_good_match"
     _assert_well_formed(result, faq)
+
+
+def test_small_talk_leaves_nothing_to_match(matcher: Matcher) -> None:
+    # "real" and "person" are stop words: they say nothing about which answer is wanted.
+    result = matcher.match("are you a real person")
+    assert (result.action, result.reason) == (Action.DECLINE, "no_words")
 
 
 @pytest.mark.parametrize(
@@ -255,3 +260,52 @@ def test_one_word_the_entry_is_about_still_answers(
 ) -> None:
     result = matcher.match(text)
     assert (result.action, result.entry_id) == (Action.ANSWER, entry_id)
+
+
+# --- words the FAQ does not use -------------------------------------------------------------
+
+
+def test_an_everyday_word_leads_to_the_faq_word(faq: Faq, matcher: Matcher) -> None:
+    # "grew" is not an FAQ word; WordNet gives its base form "grow", which the FAQ uses.
+    question = "my tumour grew after the first dose, will it go down"
+    result = matcher.match(question)
+    assert (result.action, result.entry_id) == (Action.ANSWER, "spread-during-treatment")
+    without = Matcher(faq)
+    without._related = {}
+    assert without.match(question).action is not Action.ANSWER
+
+
+def test_evidence_from_different_phrasings_of_one_entry_adds_up(faq: Faq) -> None:
+    # "colitis" is in one phrasing and the answer, "side effects" in others: only the entry
+    # as a whole covers the question. Scored phrasing by phrasing, a short "side effects"
+    # phrasing of another entry wins.
+    question = "are there side effects like colitis"
+    result = Matcher(faq).match(question)
+    assert (result.action, result.entry_id) == (Action.ANSWER, "worst-side-effects")
+    per_phrasing = Matcher(faq, Thresholds(coverage_weight=0.0)).match(question)
+    assert per_phrasing.entry_id != "worst-side-effects"
+
+
+def test_who_is_asking_does_not_count_against_the_match(matcher: Matcher) -> None:
+    plain = matcher.match("how long do the side effects last")
+    told = matcher.match("my husband's consultant mentioned how long the side effects last")
+    assert (told.action, told.entry_id) == (plain.action, plain.entry_id)
+    assert told.score == pytest.approx(plain.score, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I ride my bike after immunotherapy",  # "riding" stems like the FAQ's "rid"
+        "what are your comments",  # "comment" stems like "comes"
+        "what number do I phone",  # as verbs: "come to", "call"
+        "where is the hospital in Phoenix",  # words only an answer uses in passing
+        "tell me a job, an occupation",  # two words for one stray phrasing word
+        "what's your name",  # one word of small talk
+        "where can I park my car",
+    ],
+)
+def test_everyday_words_do_not_pull_other_questions_into_an_answer(
+    matcher: Matcher, question: str
+) -> None:
+    assert matcher.match(question).action is not Action.ANSWER

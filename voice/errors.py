@@ -63,3 +63,7 @@ class DeviceError(VoiceError):
 
 class UsageError(VoiceError):
     """The command line was used wrongly (bad option values, unreadable input lists)."""
+
+
+class InstallError(VoiceError):
+    """A data file the kiosk ships with is missing or unreadable: the installation is damaged."""

@@ -20,6 +20,15 @@ STOP_WORDS = frozenset(
     said mean question ask asking something anything thing things one someone somebody any
     some all
     """.split()
+) | frozenset(
+    # Who the question is about, and how the patient came to ask it: "my husband's consultant
+    # mentioned …", "I read online that …". They say nothing about which answer is wanted, and
+    # as words the FAQ never uses they would count against the match.
+    """
+    husband wife partner brother sister dad father mum mom mother son daughter friend family
+    consultant heard hear read online mention mentioned true real kind folk person myself ever
+    yet since now once even though actually usually normally really roughly
+    """.split()
 )
 
 # Everyday words for the subject that add nothing to tell entries apart. They are kept as
