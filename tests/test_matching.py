@@ -265,14 +265,25 @@ def test_one_word_the_entry_is_about_still_answers(
 # --- words the FAQ does not use -------------------------------------------------------------
 
 
-def test_an_everyday_word_leads_to_the_faq_word(faq: Faq, matcher: Matcher) -> None:
-    # "grew" is not an FAQ word; WordNet gives its base form "grow", which the FAQ uses.
+def test_an_everyday_word_leads_to_the_faq_word_and_asks_first(faq: Faq, matcher: Matcher) -> None:
+    # "grew" is not an FAQ word; WordNet gives its base form "grow", which the FAQ uses. That is
+    # enough to offer the entry, not to answer with it: the relation is not the patient's word.
     question = "my tumour grew after the first dose, will it go down"
     result = matcher.match(question)
-    assert (result.action, result.entry_id) == (Action.ANSWER, "spread-during-treatment")
+    assert (result.action, result.entry_id) == (Action.CONFIRM, "spread-during-treatment")
     without = Matcher(faq)
     without._related = {}
-    assert without.match(question).action is not Action.ANSWER
+    assert without.match(question).action is Action.DECLINE
+
+
+@pytest.mark.parametrize(
+    "question", ["I want to quit treatment", "how long will I be kept in"]
+)
+def test_an_answer_that_needs_a_related_word_is_only_offered(
+    matcher: Matcher, question: str
+) -> None:
+    # "quit" -> "stop", "kept" -> "keep": the FAQ's words, but not what these patients mean.
+    assert matcher.match(question).action is not Action.ANSWER
 
 
 def test_evidence_from_different_phrasings_of_one_entry_adds_up(faq: Faq) -> None:

@@ -381,6 +381,9 @@ class Kiosk:
         if self.settings.log_transcripts:
             log.info("barge-in on: %s", " ".join(own))
         self._stop_speaking()
+        # Whatever the words turn out to be ("stop" is sometimes heard as "top" over the echo),
+        # the kiosk has stopped talking.
+        self.status.write("stop_speaking", cause="barge_in")
         # The hypothesis so far also holds our own echo: remember what and until when, so the
         # finished utterance can drop it (see voice.echo.without_echo).
         self._barge_echo = (self.decoder.stream_time, set(self.speaking.words))

@@ -111,6 +111,10 @@ def _tokens(text: str) -> list[str]:
     return content_words(normalize(text))
 
 
+# The generic words as the matcher sees them ("treatment" is "treat").
+_GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)
+
+
 def _spoken_and_stemmed(text: str) -> dict[str, str]:
     """The question's content words as stems, each with the word it was first said as."""
     pairs: dict[str, str] = {}
@@ -241,13 +245,20 @@ class Matcher:
         """Score every entry for this question, best first (scores 0–1)."""
         return self._rank(text)[0]
 
-    def _rank(self, text: str) -> tuple[list[Candidate], list[str]]:
-        """The scored entries, best first, and the FAQ words the question was mapped to."""
+    def _rank(
+        self, text: str, related: bool = True
+    ) -> tuple[list[Candidate], list[str], bool]:
+        """The scored entries, best first, the FAQ words the question was mapped to, and
+        whether a WordNet relation gave one of them (``related=False``: none may)."""
         said = _spoken_and_stemmed(text)
         words = list(said)  # unique stems, in order
         if not words or not self._phrasings:
-            return [], []
-        mapped = [self._map_word(w, said[w]) for w in words]
+            return [], [], False
+        mapped = [self._map_word(w, said[w] if related else None) for w in words]
+        used_related = related and any(
+            m is not None and said[w] in self._related and m != self._map_word(w)
+            for w, m in zip(words, mapped, strict=True)
+        )
         # Unique: two words for one FAQ word ("job, an occupation") are still one word.
         known = list(dict.fromkeys(m for m in mapped if m is not None))
         unknown = [w for w, m in zip(words, mapped, strict=True) if m is None]
@@ -281,7 +292,7 @@ class Matcher:
                 score *= 0.5
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
-        topical = [w for w in q_weights if w not in GENERIC_WORDS and w not in QUESTION_WORDS]
+        topical = [w for w in q_weights if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
         if t.coverage_weight > 0 and len(topical) >= 2:
             # Entry-level evidence: how much of the question the entry's words cover at all,
             # across phrasings and answer ("colitis" from one, "side effects" from another).
@@ -305,7 +316,17 @@ class Matcher:
             Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
             for ei in ranked
         ]
-        return candidates, known
+        return candidates, known, used_related
+
+    def _answers_without_related(self, text: str, entry_id: str) -> bool:
+        """The question answers ``entry_id`` on its own words, without WordNet's help."""
+        candidates = self._rank(text, related=False)[0]
+        if not candidates or candidates[0].entry_id != entry_id:
+            return False
+        best = candidates[0].score
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        t = self.thresholds
+        return best >= t.answer and best - runner_up >= t.answer_margin
 
     def _rests_on_one_stray_word(self, known: list[str], entry_id: str) -> bool:
         """The question's only content word is one the entry uses just in a phrasing.
@@ -365,7 +386,7 @@ class Matcher:
                 command=command[0],
                 score=round(command[1] / 100.0, 4),
             )
-        candidates, known = self._rank(text)
+        candidates, known, used_related = self._rank(text)
         top = tuple(candidates[:3])
         if not candidates:
             reason = "no_good_match" if _tokens(text) else "no_words"
@@ -378,6 +399,10 @@ class Matcher:
             if asr_confidence is not None and asr_confidence < t.asr_confidence:
                 action, reason = Action.CONFIRM, "unsure_hearing"
             elif self._rests_on_one_stray_word(known, best.entry_id):
+                action, reason = Action.CONFIRM, "weak_match"
+            elif used_related and not self._answers_without_related(text, best.entry_id):
+                # A WordNet relation may lead to the right entry, but it is not the patient's
+                # own word: "quit" is not always "stop". Ask first.
                 action, reason = Action.CONFIRM, "weak_match"
             else:
                 action, reason = Action.ANSWER, "confident"

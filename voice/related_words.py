@@ -6,6 +6,8 @@ scripts/make_related_words.py): a word's base forms, the other words of its most
 and the words derived from it. Only words the FAQ never uses are looked up, and only a word the
 FAQ itself uses, exactly as written, can be the target: a relation can add a known word to a
 question but never change one, and two words that merely stem alike ("riding", "rid") never meet.
+The matcher only offers an entry found this way ("Did you mean …?"); it answers on the patient's
+own words.
 """
 
 from __future__ import annotations
