@@ -4,13 +4,11 @@ Vosk turns the phrase list into a bigram language model over the words passed. W
 from the model's vocabulary are silently dropped by Vosk (with a Kaldi warning), so every word is
 checked here first: known sound-alikes replace unknown medical words, the rest are reported.
 
-The FAQ's words are its questions, phrasings and answer sentences: patients repeat words they
-have heard from the kiosk or read in a leaflet ("swelling and redness"). Besides those, the list
-holds a background vocabulary: the subjects the FAQ does not cover (so "radiotherapy" can be
-heard as itself) and the most common English words, each as a phrase of its own. FAQ phrasings
-dominate the bigram counts, so FAQ questions are still heard well, but other speech is heard as
-the everyday words it is instead of being forced into FAQ words, which would then look like an
-FAQ question.
+Besides the FAQ's own words, the list holds a background vocabulary: the subjects the FAQ does
+not cover (so "radiotherapy" can be heard as itself) and the most common English words, each
+as a phrase of its own. FAQ phrasings dominate the bigram counts, so FAQ questions are still
+heard well, but other speech is heard as the everyday words it is instead of being forced into
+FAQ words, which would then look like an FAQ question.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from voice.commands import COMMAND_PHRASES
 from voice.content import Faq
 from voice.errors import ModelError
 from voice.matching import FOREIGN_WORDS
-from voice.sentences import split_sentences
 from voice.transcript import UNKNOWN_WORD
 
 log = logging.getLogger(__name__)
@@ -120,8 +117,8 @@ class PhraseList:
 def build_phrase_list(
     faq: Faq, model_path: Path, background: int = BACKGROUND_WORD_COUNT
 ) -> PhraseList:
-    """Every question, phrasing, answer sentence and control phrase, in words the model knows,
-    the background vocabulary (``background`` common words; 0 for none), and "[unk]"."""
+    """Every question, phrasing and control phrase, in words the model knows, the background
+    vocabulary (``background`` common words; 0 for none), and "[unk]"."""
     from voice.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary(model_path)
@@ -129,11 +126,6 @@ def build_phrase_list(
     for entry in faq.entries:
         texts.append(entry.question)
         texts.extend(entry.phrasings)
-        # Patients repeat what they have heard or read ("swelling and redness", "a fever or
-        # chills"); the answers' sentences give those words their bigrams.
-        texts.extend(split_sentences(entry.answer))
-        if entry.more:
-            texts.extend(split_sentences(entry.more))
     for phrases in COMMAND_PHRASES.values():
         texts.extend(phrases)
     texts.extend(EXTRA_PHRASES)
