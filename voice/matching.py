@@ -142,11 +142,15 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self._entries: tuple[Entry, ...] = faq.entries
         self._phrasings: list[_Phrasing] = []
+        faq_words: dict[str, str] = {}  # every word the FAQ uses, as written -> its stem
         for index, entry in enumerate(self._entries):
             seen: set[str] = set()
             # The answer's own words count as a (long, hence weak) phrasing: a question that
             # names a symptom the answer lists ("aching joints") is then not "unknown" talk.
             for raw in (entry.question, *entry.phrasings, entry.answer, entry.more or ""):
+                faq_words.update(
+                    (word, stem(word)) for word in normalize(raw).split() if word not in STOP_WORDS
+                )
                 words = tuple(_tokens(raw))
                 text = " ".join(words)
                 if words and text not in seen:
@@ -179,13 +183,6 @@ class Matcher:
         self._build_postings()
         self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
         # Everyday words for FAQ words; never for a subject the FAQ does not cover.
-        faq_words = {
-            word: stem(word)
-            for e in self._entries
-            for raw in (e.question, *e.phrasings, e.answer, e.more or "")
-            for word in normalize(raw).split()
-            if word not in STOP_WORDS
-        }
         self._related = load_related(faq_words, stem, exclude=self._foreign)
         self._command_choices = {
             _strip_politeness(phrase): command
@@ -228,18 +225,14 @@ class Matcher:
 
     # -- questions --------------------------------------------------------------------------
 
-    def _map_word(self, word: str, said: str | None = None) -> str | None:
-        """The FAQ word this question word (a stem; ``said`` as spoken) is, allowing for
-        recognizer misspellings and everyday words for it ("swollen" for "swell")."""
+    def _map_word(self, word: str) -> str | None:
+        """The FAQ word this question word is, allowing for recognizer misspellings."""
         if word in self._idf:
             return word
-        if len(word) >= 5:
-            best = process.extractOne(
-                word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=86
-            )
-            if best is not None:
-                return str(best[0])
-        return None if said is None else self._related.get(said)
+        if len(word) < 5:
+            return None
+        best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=86)
+        return None if best is None else str(best[0])
 
     def score_entries(self, text: str) -> list[Candidate]:
         """Score every entry for this question, best first (scores 0–1)."""
@@ -254,10 +247,15 @@ class Matcher:
         words = list(said)  # unique stems, in order
         if not words or not self._phrasings:
             return [], [], False
-        mapped = [self._map_word(w, said[w] if related else None) for w in words]
-        used_related = related and any(
-            m is not None and said[w] in self._related and m != self._map_word(w)
-            for w, m in zip(words, mapped, strict=True)
+        direct = [self._map_word(w) for w in words]
+        # A word the FAQ does not use may still be an everyday word for one it does
+        # ("swollen" for "swell"; see voice/related_words.py).
+        mapped = [
+            d if d is not None or not related else self._related.get(said[w])
+            for w, d in zip(words, direct, strict=True)
+        ]
+        used_related = any(
+            d is None and m is not None for d, m in zip(direct, mapped, strict=True)
         )
         # Unique: two words for one FAQ word ("job, an occupation") are still one word.
         known = list(dict.fromkeys(m for m in mapped if m is not None))
@@ -318,15 +316,19 @@ class Matcher:
         ]
         return candidates, known, used_related
 
-    def _answers_without_related(self, text: str, entry_id: str) -> bool:
-        """The question answers ``entry_id`` on its own words, without WordNet's help."""
-        candidates = self._rank(text, related=False)[0]
-        if not candidates or candidates[0].entry_id != entry_id:
+    def _clears_answer_bar(self, candidates: list[Candidate]) -> bool:
+        """The best entry scores high enough, and far enough above the runner-up, to answer."""
+        if not candidates:
             return False
         best = candidates[0].score
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         t = self.thresholds
         return best >= t.answer and best - runner_up >= t.answer_margin
+
+    def _answers_without_related(self, text: str, entry_id: str) -> bool:
+        """The question answers ``entry_id`` on its own words, without WordNet's help."""
+        candidates = self._rank(text, related=False)[0]
+        return self._clears_answer_bar(candidates) and candidates[0].entry_id == entry_id
 
     def _rests_on_one_stray_word(self, known: list[str], entry_id: str) -> bool:
         """The question's only content word is one the entry uses just in a phrasing.
@@ -392,10 +394,8 @@ class Matcher:
             reason = "no_good_match" if _tokens(text) else "no_words"
             return MatchResult(text, Action.DECLINE, alternatives=top, reason=reason)
         best = candidates[0]
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         t = self.thresholds
-        margin = best.score - runner_up
-        if best.score >= t.answer and margin >= t.answer_margin:
+        if self._clears_answer_bar(candidates):
             if asr_confidence is not None and asr_confidence < t.asr_confidence:
                 action, reason = Action.CONFIRM, "unsure_hearing"
             elif self._rests_on_one_stray_word(known, best.entry_id):
