@@ -320,3 +320,48 @@ def test_everyday_words_do_not_pull_other_questions_into_an_answer(
     matcher: Matcher, question: str
 ) -> None:
     assert matcher.match(question).action is not Action.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("better than chemo?", "feel-better"),
+        ("compared to the chemo, is this one easier to cope with", "feel-better"),
+        ("does this treatment make you feel like you've got the flu", "how-you-feel"),
+    ],
+)
+def test_a_subject_named_only_to_compare_with_is_not_the_question(
+    matcher: Matcher, question: str, entry_id: str
+) -> None:
+    result = matcher.match(question)
+    assert (result.action, result.entry_id) == (Action.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I'd like to know if chemo makes you feel better",  # "like to" is not a comparison
+        "does chemo make you feel better than before",
+        "can I get my covid booster while I'm having immunotherapy",
+        "is radiotherapy better than immunotherapy",  # compared with, but never covered
+    ],
+)
+def test_a_question_about_another_subject_is_still_not_answered(
+    matcher: Matcher, question: str
+) -> None:
+    assert matcher.match(question).action is not Action.ANSWER
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "can likely working while i'm having immunotherapy",  # "can I keep working ..."
+        "how much does immunotherapy last",  # "how much does immunotherapy cost"
+    ],
+)
+def test_a_few_common_words_covered_by_an_entry_are_not_enough_to_answer(
+    matcher: Matcher, heard: str
+) -> None:
+    # Misheard off-topic questions: every word is somewhere in one entry's phrasings, but they
+    # are common words, and too few to cover a question (Thresholds.coverage_min_words).
+    assert matcher.match(heard).action is not Action.ANSWER

@@ -95,6 +95,8 @@ def test_percent(text: str, expected: str) -> None:
         ("side affects", "side effects"),
         ("side effect", "side effects"),
         ("tumour", "tumor"),
+        ("will it be with me for good", "will it be with me permanently"),
+        ("is it forever", "is it permanently"),
     ],
 )
 def test_speech_recognizer_spellings(text: str, expected: str) -> None:

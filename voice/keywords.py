@@ -18,7 +18,7 @@ STOP_WORDS = frozenset(
     too then than please tell want wondering wonder think like okay ok yes thank
     thanks hello hi doctor nurse bit little lot get got getting go going gone kind sort say
     said mean question ask asking something anything thing things one someone somebody any
-    some all
+    some all while
     """.split()
 ) | frozenset(
     # Who the question is about, and how the patient came to ask it: "my husband's consultant
@@ -33,7 +33,9 @@ STOP_WORDS = frozenset(
 
 # Everyday words for the subject that add nothing to tell entries apart. They are kept as
 # words (so "does it work" still has content) but weigh little.
-GENERIC_WORDS = frozenset({"immunotherapy", "treatment", "therapy", "drug", "drugs"})
+GENERIC_WORDS = frozenset(
+    {"immunotherapy", "treatment", "therapy", "drug", "drugs", "drip", "infusion", "infusions"}
+)
 
 # Question words shape a question but say little about its topic on their own.
 QUESTION_WORDS = frozenset(
@@ -59,7 +61,9 @@ def stem(word: str) -> str:
 
 def content_words(normalized: str) -> list[str]:
     """Stemmed content words of a normalised text, in order."""
-    return [stem(w) for w in normalized.split() if w not in STOP_WORDS]
+    stems = (stem(w) for w in normalized.split() if w not in STOP_WORDS)
+    # A stem can be a stop word too: "likely" is "like".
+    return [s for s in stems if s not in STOP_WORDS]
 
 
 def idf_weights(documents: Iterable[Iterable[str]]) -> dict[str, float]:

@@ -46,13 +46,20 @@ log = logging.getLogger(__name__)
 FOREIGN_WORDS = frozenset(
     {
         "chemotherapy", "radiotherapy", "surgery", "operation", "transplant", "hormone",
-        "steroid", "antibiotic", "vaccine", "vaccination", "jab", "flu", "prostate", "breast",
+        "steroid", "antibiotic", "vaccine", "vaccination", "jab", "booster", "flu", "prostate",
+        "breast",
         "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia", "leukaemia",
         "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant", "pregnancy",
         "alcohol", "drink", "cost", "price", "pay", "insurance", "parking", "toilet",
     }
 )
 # Stemmed once, so "pays"/"costs" are caught too.
+
+# Words that make a nearby subject a comparison rather than the question's subject: "better
+# than chemo", "compared with the chemo", "feel like I've got the flu", "flu like symptoms".
+_COMPARISON_BEFORE = frozenset({"than", "compared", "versus", "vs", "like", "instead"})
+_COMPARISON_AFTER = frozenset({"like"})
+_COMPARISON_REACH = 5  # how many words before the subject the marker may be
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ class Thresholds:
     # A word only the entry's answer uses covers this much of itself: answers use words in
     # passing ("Phoenix", "much the same thing") that do not make a question about the entry.
     answer_only_share: float = 0.5
+    # Coverage counts only when the covered words weigh at least this many average words: a
+    # few common words ("how much does it last", heard for "... cost") are not enough.
+    coverage_min_words: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -119,9 +129,30 @@ def _spoken_and_stemmed(text: str) -> dict[str, str]:
     """The question's content words as stems, each with the word it was first said as."""
     pairs: dict[str, str] = {}
     for word in normalize(text).split():
-        if word not in STOP_WORDS:
-            pairs.setdefault(stem(word), word)
+        stemmed = stem(word)
+        if word not in STOP_WORDS and stemmed not in STOP_WORDS:
+            pairs.setdefault(stemmed, word)
     return pairs
+
+
+def _compared_subjects(text: str, subjects: frozenset[str]) -> set[str]:
+    """The subjects (stems) this question only compares with: "is it easier than chemo"."""
+    said = normalize(text).split()
+    found: set[str] = set()
+    for i, word in enumerate(said):
+        stemmed = stem(word)
+        if stemmed not in subjects:
+            continue
+        start = max(0, i - _COMPARISON_REACH)
+        before = [
+            w
+            for j, w in enumerate(said[start:i], start)
+            if not (w == "like" and said[j + 1] == "to")  # "I'd like to know about chemo"
+        ]
+        after = said[i + 1 : i + 2]
+        if _COMPARISON_BEFORE.intersection(before) or _COMPARISON_AFTER.intersection(after):
+            found.add(stemmed)
+    return found
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -183,6 +214,8 @@ class Matcher:
         self._build_postings()
         self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
         # Everyday words for FAQ words; never for a subject the FAQ does not cover.
+        # (Only words the scoring knows: "likely" is written, but its stem is a stop word.)
+        faq_words = {word: s for word, s in faq_words.items() if s in self._idf}
         self._related = load_related(faq_words, stem, exclude=self._foreign)
         self._command_choices = {
             _strip_politeness(phrase): command
@@ -277,7 +310,15 @@ class Matcher:
         query_text = " ".join(known + unknown)
         # Subjects the FAQ does not cover, found once per question (see _foreign_conflict).
         foreign = [w for w in words if w in self._foreign]
-        names_immunotherapy = "immunotherapy" in words
+        # A subject the question only compares with ("better than chemo") is not what it asks
+        # about, as long as the entry mentions it.
+        asked_about = (
+            [w for w in foreign if w not in _compared_subjects(text, self._foreign)]
+            if foreign
+            else []
+        )
+        # The question is about immunotherapy, not the other subject it names.
+        ours = "immunotherapy" in words or not asked_about
         for pi in order:
             ei = int(self._phrasing_entry[pi])
             p = self._phrasings[int(pi)]
@@ -286,7 +327,7 @@ class Matcher:
                 0.9 * fuzz.token_set_ratio(query_text, p.text) if len(p.words) > 1 else 0.0,
             ) / 100.0
             score = (1 - t.fuzzy_share) * float(cosine[pi]) + t.fuzzy_share * fuzzy
-            if foreign and self._foreign_conflict(foreign, names_immunotherapy, ei):
+            if foreign and self._foreign_conflict(foreign, ours, ei):
                 score *= 0.5
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
@@ -296,6 +337,7 @@ class Matcher:
             # across phrasings and answer ("colitis" from one, "side effects" from another).
             # One topical word is too little to go on ("what's your name" -> "call").
             total = known_sq + len(unknown) * unknown_weight**2
+            enough = t.coverage_min_words * self._mean_idf**2
             for ei, entry_words in enumerate(self._entry_words):
                 asked = self._asked_words[ei]
                 covered = sum(
@@ -303,8 +345,10 @@ class Matcher:
                     for w, v in q_weights.items()
                     if w in entry_words
                 )
+                if covered < enough:
+                    continue
                 score = t.coverage_weight * covered / total
-                if foreign and self._foreign_conflict(foreign, names_immunotherapy, ei):
+                if foreign and self._foreign_conflict(foreign, ours, ei):
                     score *= 0.5
                 if score > best_per_entry[ei]:
                     best_per_entry[ei] = score
@@ -364,19 +408,18 @@ class Matcher:
         entry_words = self._entry_words[entry_index]
         return any(w not in entry_words for w in subjects)
 
-    def _foreign_conflict(
-        self, foreign: list[str], names_immunotherapy: bool, entry_index: int
-    ) -> bool:
+    def _foreign_conflict(self, foreign: list[str], ours: bool, entry_index: int) -> bool:
         """The question is about a subject this entry does not cover.
 
         Either it names a subject (``foreign``) the entry never mentions ("radiotherapy"), or
         it names one the entry mentions only in passing ("chemotherapy", as a comparison)
-        without naming immunotherapy itself: "does chemo make you feel better" is a
-        chemotherapy question.
+        and is not about immunotherapy itself (``ours``: it names immunotherapy, or names the
+        other subject only to compare with it). "Does chemo make you feel better" is a
+        chemotherapy question; "is it easier than chemo" is not.
         """
         if self._names_uncovered(foreign, entry_index):
             return True
-        return not names_immunotherapy
+        return not ours
 
     def match(self, text: str, asr_confidence: float | None = None) -> MatchResult:
         """Decide what to do with one question or control phrase."""

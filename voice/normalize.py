@@ -90,6 +90,10 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("tumour", "tumor"),
     ("tumours", "tumors"),
     ("oncologist", "doctor"),
+    # idioms whose words mean something else alone ("good" is a good result)
+    ("for good", "permanently"),
+    ("for ever", "permanently"),
+    ("forever", "permanently"),
     ("physician", "doctor"),
 )
 
