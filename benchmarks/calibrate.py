@@ -10,8 +10,8 @@ measured on the data it was tuned on.
 
 from __future__ import annotations
 
+import argparse
 import itertools
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,7 +75,15 @@ def search(data: list[tuple[EvalItem, list[Candidate]]], base: Thresholds) -> Th
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/typed_eval.tsv")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "eval_file",
+        nargs="?",
+        type=Path,
+        default=Path("tests/data/typed_eval.tsv"),
+        help="question<TAB>expected_id lines (default: %(default)s)",
+    )
+    path = parser.parse_args().eval_file
     faq = load_content(default_content_dir())
     matcher = Matcher(faq)
     items = read_eval_file(path)

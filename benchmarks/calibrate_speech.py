@@ -12,6 +12,7 @@ cautiously than the best). Check the result on held-out voices with bench_speech
 
 from __future__ import annotations
 
+import argparse
 import functools
 import itertools
 import sys
@@ -43,7 +44,15 @@ def reports(rows, matcher: Matcher, policy: SpeechPolicy):  # type: ignore[no-un
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / ".cache/decoded-train.jsonl")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "dump",
+        nargs="?",
+        type=Path,
+        default=REPO / ".cache/decoded-train.jsonl",
+        help="JSON lines from bench_speech.py --dump, training voices (default: %(default)s)",
+    )
+    path = parser.parse_args().dump
     rows = load_dump(path)
     faq = load_content(default_content_dir())
     matcher = Matcher(faq)

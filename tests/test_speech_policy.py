@@ -71,8 +71,9 @@ def test_confirm_the_open_transcript_does_not_support_becomes_a_decline(
 
 
 def test_shaky_word_turns_an_answer_into_a_confirm(matcher: Matcher) -> None:
-    main = heard("can immunotherapy make my cancer worse", conf=0.2)
-    result = judge(matcher, main, heard("can immunotherapy make my cancer worse"))
+    main = heard("can immunotherapy make my cancer worse", conf=0.1)
+    # The open decoder was no surer (a clear one would agree: see below).
+    result = judge(matcher, main, heard("can immunotherapy make my cancer worse", conf=0.3))
     assert result.action is Action.CONFIRM
     assert result.reason == "unsure_hearing"
 
@@ -102,3 +103,54 @@ def test_an_answer_needs_some_support_from_the_open_transcript(matcher: Matcher)
     assert result.reason == "decoders_disagree"
     relaxed = SpeechPolicy(answer_min_open_score=0.0)
     assert judge(matcher, main, heard("tell me the film"), relaxed).action is Action.ANSWER
+
+
+# Decoded from a training voice: the phrase list misheard two words, the open decoder none.
+MISHEARD = "whale how long i'm going too feel the side effects of this treatment for"
+CLEAR = "how long do the side effects of immunotherapy last"
+
+
+def test_an_offer_is_answered_when_a_clear_open_hearing_answers_the_same(
+    matcher: Matcher,
+) -> None:
+    assert judge(matcher, heard(MISHEARD)).action is Action.CONFIRM
+    result = judge(matcher, heard(MISHEARD), heard(CLEAR, conf=0.9))
+    assert (result.action, result.entry_id) == (Action.ANSWER, "side-effects-duration")
+
+
+def test_a_shaky_open_hearing_does_not_turn_an_offer_into_an_answer(matcher: Matcher) -> None:
+    result = judge(matcher, heard(MISHEARD), heard(CLEAR, conf=0.3))
+    assert (result.action, result.entry_id) == (Action.CONFIRM, "side-effects-duration")
+
+
+def test_an_open_hearing_of_another_question_is_not_answered(matcher: Matcher) -> None:
+    other = heard("can immunotherapy make my cancer worse")
+    result = judge(matcher, heard(MISHEARD), other)
+    assert result.action is not Action.ANSWER
+    assert result.entry_id != "make-cancer-worse"
+
+
+def test_a_decline_is_not_rescued_by_the_open_hearing(matcher: Matcher) -> None:
+    garbled = heard("the my been getting had takes and a king joined since i started the drip")
+    clear = heard("i've been getting headaches and aching joints since i started the drip")
+    assert judge(matcher, garbled, clear).action is Action.DECLINE
+
+
+def test_agreement_can_be_turned_off(matcher: Matcher) -> None:
+    policy = SpeechPolicy(agree_min_open_confidence=1.01)
+    result = judge(matcher, heard(MISHEARD), heard(CLEAR), policy)
+    assert result.action is Action.CONFIRM
+
+
+def test_in_noise_one_heard_word_is_only_offered(matcher: Matcher) -> None:
+    # Decoded from a training voice at 10 dB: "are there foods I should avoid during
+    # immunotherapy", heard by the phrase list as one FAQ word ("during") and little else.
+    main = heard("than on the during immunotherapy")
+    noisy = heard("oh and i thought that was shot and on the only in that", conf=0.5)
+    result = judge(matcher, main, noisy)
+    assert (result.action, result.reason) == (Action.CONFIRM, "unsure_hearing")
+
+
+def test_in_clear_speech_one_word_question_is_still_answered(matcher: Matcher) -> None:
+    result = judge(matcher, heard("pseudo progression"), heard("pseudo progression", conf=0.9))
+    assert result.action is Action.ANSWER

@@ -34,7 +34,10 @@ STOP_WORDS = frozenset(
 # Everyday words for the subject that add nothing to tell entries apart. They are kept as
 # words (so "does it work" still has content) but weigh little.
 GENERIC_WORDS = frozenset(
-    {"immunotherapy", "treatment", "therapy", "drug", "drugs", "drip", "infusion", "infusions"}
+    {
+        "immunotherapy", "treatment", "therapy", "drug", "drugs", "drip", "infusion",
+        "infusions", "injection", "injections",
+    }
 )
 
 # Question words shape a question but say little about its topic on their own.

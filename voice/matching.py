@@ -360,6 +360,11 @@ class Matcher:
         ]
         return candidates, known, used_related
 
+    def topical_words(self, text: str) -> list[str]:
+        """The FAQ words the question was mapped to, without generic and question words."""
+        known = self._rank(text)[1]
+        return [w for w in known if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
+
     def _clears_answer_bar(self, candidates: list[Candidate]) -> bool:
         """The best entry scores high enough, and far enough above the runner-up, to answer."""
         if not candidates:

@@ -30,7 +30,7 @@ class SpeechPolicy:
     """
 
     # The weakest recognised word's confidence below this turns an answer into a confirm.
-    min_word_confidence: float = 0.3
+    min_word_confidence: float = 0.2
     # More than this share of "[unk]" words: the speech was mostly not words the list knows.
     confirm_unknown_share: float = 0.2
     decline_unknown_share: float = 0.34
@@ -38,9 +38,16 @@ class SpeechPolicy:
     veto_other_subject: bool = True
     # The open transcript's own score (0–1) for the same entry: an answer needs some support
     # from it (below this it becomes "Did you mean …?"), ...
-    answer_min_open_score: float = 0.25
+    answer_min_open_score: float = 0.1
     # ... and "Did you mean …?" needs this much (below it, decline).
-    confirm_min_open_score: float = 0.3
+    confirm_min_open_score: float = 0.4
+    # A "Did you mean …?" becomes an answer when the open transcript, with no word below this
+    # confidence, is on its own a confident answer for the same entry: two hearings agree, and
+    # the one without the FAQ's bias heard clearly (above 1: never).
+    agree_min_open_confidence: float = 0.4
+    # Below this mean word confidence the open decoder heard noise or unclear speech; then an
+    # answer must rest on at least two topical words (one heard word is too little to go on).
+    noisy_open_confidence: float = 0.6
 
 
 DEFAULT_POLICY = SpeechPolicy()
@@ -56,8 +63,48 @@ def judge(
 
     A shaky word, a transcript made mostly of "[unk]" or an open transcript that hardly
     supports the entry turns an answer into "Did you mean …?"; an open transcript that names
-    another subject turns it into a decline.
+    another subject turns it into a decline. A "Did you mean …?" that a clear open transcript
+    answers on its own, with the same entry, is answered.
     """
+    result = _judge_main(matcher, main, open_transcript, policy)
+    if open_transcript is None:
+        return result
+    if result.action is Action.CONFIRM and _open_agrees(
+        matcher, open_transcript, result.entry_id, policy
+    ):
+        result = replace(result, action=Action.ANSWER, reason="confident")
+    if (
+        result.action is Action.ANSWER
+        and _mean_confidence(open_transcript) < policy.noisy_open_confidence
+        and len(matcher.topical_words(main.clean_text)) < 2
+    ):
+        result = replace(result, action=Action.CONFIRM, reason="unsure_hearing")
+    return result
+
+
+def _mean_confidence(transcript: Transcript) -> float:
+    """The average word confidence (0 with no words)."""
+    words = transcript.words
+    return sum(w.conf for w in words) / len(words) if words else 0.0
+
+
+def _open_agrees(
+    matcher: Matcher, open_transcript: Transcript, entry_id: str | None, policy: SpeechPolicy
+) -> bool:
+    """The open transcript, heard clearly, is a confident answer for ``entry_id`` by itself."""
+    confidence = open_transcript.confidence
+    if confidence is None or confidence < policy.agree_min_open_confidence:
+        return False
+    heard = matcher.match(open_transcript.clean_text)
+    return (
+        heard.action is Action.ANSWER and heard.reason == "confident" and heard.entry_id == entry_id
+    )
+
+
+def _judge_main(
+    matcher: Matcher, main: Transcript, open_transcript: Transcript | None, policy: SpeechPolicy
+) -> MatchResult:
+    """The phrase-list transcript's match, trusted as far as the hearing allows."""
     text = main.clean_text
     if not text.strip():
         return MatchResult(text, Action.DECLINE, reason="no_speech")
