@@ -365,3 +365,23 @@ def test_a_few_common_words_covered_by_an_entry_are_not_enough_to_answer(
     # Misheard off-topic questions: every word is somewhere in one entry's phrasings, but they
     # are common words, and too few to cover a question (Thresholds.coverage_min_words).
     assert matcher.match(heard).action is not Action.ANSWER
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I keep working while I'm having the infusions",  # the patient's job
+        "can I still work during immunotherapy",
+        "can the immune treatment cause problems with your eyes",  # an organ no answer names
+        "can immunotherapy affect my thyroid",
+    ],
+)
+def test_questions_about_a_subject_no_answer_covers_are_not_answered(
+    matcher: Matcher, question: str
+) -> None:
+    assert matcher.match(question).action is not Action.ANSWER
+
+
+def test_the_treatment_working_is_not_the_patient_working(matcher: Matcher) -> None:
+    result = matcher.match("how can I tell if the treatment is working")
+    assert (result.action, result.entry_id) == (Action.ANSWER, "signs-working")

@@ -97,6 +97,8 @@ def test_percent(text: str, expected: str) -> None:
         ("tumour", "tumor"),
         ("will it be with me for good", "will it be with me permanently"),
         ("is it forever", "is it permanently"),
+        ("can i keep working", "can i keep my employment"),
+        ("is it working", "is it working"),
     ],
 )
 def test_speech_recognizer_spellings(text: str, expected: str) -> None:

@@ -47,10 +47,16 @@ FOREIGN_WORDS = frozenset(
     {
         "chemotherapy", "radiotherapy", "surgery", "operation", "transplant", "hormone",
         "steroid", "antibiotic", "vaccine", "vaccination", "jab", "booster", "flu", "prostate",
-        "breast",
-        "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia", "leukaemia",
-        "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant", "pregnancy",
-        "alcohol", "drink", "cost", "price", "pay", "insurance", "parking", "toilet",
+        "breast", "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia",
+        "leukaemia", "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant",
+        "pregnancy", "fertility", "alcohol", "drink", "cost", "price", "pay", "insurance",
+        "parking", "toilet",
+        # parts of the body no answer mentions ("can it cause problems with your eyes"); not
+        # everyday words that the open decoder hears in noise ("food", "sun", "hair")
+        "eye", "eyes", "eyesight", "vision", "thyroid", "teeth", "tooth", "dental", "dentist",
+        "bladder",
+        # a patient's job (see voice/normalize.py: "can I keep working" is about employment)
+        "employment",
     }
 )
 # Stemmed once, so "pays"/"costs" are caught too.

@@ -90,6 +90,16 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ("tumour", "tumor"),
     ("tumours", "tumors"),
     ("oncologist", "doctor"),
+    # a patient's own work, not the treatment working ("can I keep working while I'm on it")
+    ("i keep working", "i keep my employment"),
+    ("i carry on working", "i keep my employment"),
+    ("i continue working", "i keep my employment"),
+    ("i still work", "i keep my employment"),
+    ("i go to work", "i go to my employment"),
+    ("i go back to work", "i go back to my employment"),
+    ("i return to work", "i go back to my employment"),
+    ("keep my job", "keep my employment"),
+    ("time off work", "time off employment"),
     # idioms whose words mean something else alone ("good" is a good result)
     ("for good", "permanently"),
     ("for ever", "permanently"),
