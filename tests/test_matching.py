@@ -385,3 +385,16 @@ def test_questions_about_a_subject_no_answer_covers_are_not_answered(
 def test_the_treatment_working_is_not_the_patient_working(matcher: Matcher) -> None:
     result = matcher.match("how can I tell if the treatment is working")
     assert (result.action, result.entry_id) == (Action.ANSWER, "signs-working")
+
+
+def test_a_typed_word_the_faq_never_uses_counts_more_than_a_heard_one(matcher: Matcher) -> None:
+    # "targeted therapy tablets" make it another question; typed, that is taken at its word. A
+    # transcript's unknown word may be a mishearing, so it counts less against the match.
+    question = "what percentage of patients respond to the targeted therapy tablets"
+    typed = matcher.match(question)
+    heard = matcher.match(question, heard=True)
+    assert typed.action is not Action.ANSWER
+    assert heard.score > typed.score
+    # A question without such words scores the same either way.
+    plain = "what percentage of patients respond"
+    assert matcher.match(plain).score == matcher.match(plain, heard=True).score

@@ -342,7 +342,7 @@ class Kiosk:
         text = " ".join(words)
         if text != self.utterance.text:
             self.utterance.text = text
-            result = self.matcher.match(text)
+            result = self.matcher.match(text, heard=True)
             self.utterance.complete = result.action in (Action.ANSWER, Action.COMMAND)
             self.utterance.is_command = result.action is Action.COMMAND
         state = assess(

@@ -95,7 +95,7 @@ def _open_agrees(
     confidence = open_transcript.confidence
     if confidence is None or confidence < policy.agree_min_open_confidence:
         return False
-    heard = matcher.match(open_transcript.clean_text)
+    heard = matcher.match(open_transcript.clean_text, heard=True)
     return (
         heard.action is Action.ANSWER and heard.reason == "confident" and heard.entry_id == entry_id
     )
@@ -108,7 +108,7 @@ def _judge_main(
     text = main.clean_text
     if not text.strip():
         return MatchResult(text, Action.DECLINE, reason="no_speech")
-    result = matcher.match(text)
+    result = matcher.match(text, heard=True)
     words = main.text.split()
     if result.action is Action.COMMAND:
         if result.command is Command.YES and not _heard_clearly(main, open_transcript, policy):
@@ -158,7 +158,7 @@ def _heard_clearly(
 
 def _score_for(matcher: Matcher, text: str, entry_id: str) -> float:
     """How well ``text`` matches the entry (0 when it is not a candidate at all)."""
-    for candidate in matcher.score_entries(text):
+    for candidate in matcher.score_entries(text, heard=True):
         if candidate.entry_id == entry_id:
             return candidate.score
     return 0.0
