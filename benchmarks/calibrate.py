@@ -5,7 +5,10 @@ answered-correct rate with no more than MAX_WRONG wrong answers and MAX_FA out-o
 false-accepts, and prints a two-fold cross-validated estimate so the figure is not only
 measured on the data it was tuned on.
 
-    .venv/bin/python benchmarks/calibrate.py [tests/data/typed_eval.tsv]
+    .venv/bin/python benchmarks/calibrate.py [tests/data/typed_eval.tsv ...]
+
+Several files are pooled: for example all of tests/data/*_eval.tsv, so that near-miss questions
+(near_miss_eval.tsv) weigh in against answering too readily.
 """
 
 from __future__ import annotations
@@ -77,16 +80,16 @@ def search(data: list[tuple[EvalItem, list[Candidate]]], base: Thresholds) -> Th
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "eval_file",
-        nargs="?",
+        "eval_files",
+        nargs="*",
         type=Path,
-        default=Path("tests/data/typed_eval.tsv"),
-        help="question<TAB>expected_id lines (default: %(default)s)",
+        default=[Path("tests/data/typed_eval.tsv")],
+        help="files of question<TAB>expected_id lines, pooled (default: tests/data/typed_eval.tsv)",
     )
-    path = parser.parse_args().eval_file
+    paths = parser.parse_args().eval_files
     faq = load_content(default_content_dir())
     matcher = Matcher(faq)
-    items = read_eval_file(path)
+    items = [item for path in paths for item in read_eval_file(path)]
     data = [(item, matcher.score_entries(item.question)) for item in items]
     base = matcher.thresholds
     t = search(data, base)
