@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 # server and the room together (module-loopback alone measured 0.2–0.5 s here).
 ECHO_WINDOW_S = 0.8
 ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample is played
+# Over the kiosk's own voice the recogniser often loses the "s" of "stop" and hears "top". A
+# short "top" heard while the kiosk talks is taken as "stop" (no answer says "top", so it is not
+# the kiosk's echo).
+STOP_OVER_ECHO = frozenset({"top"})
 RETRY_S = 2.0
 
 
@@ -369,6 +373,8 @@ class Kiosk:
         if not own:
             return
         command = self.matcher.classify_command(" ".join(own))
+        if command is None and len(own) <= 2 and STOP_OVER_ECHO.intersection(own):
+            command = (Command.STOP, 100.0)
         if command is None and not self._talking_over:
             return
         self.status.write(
@@ -396,7 +402,7 @@ class Kiosk:
             # going on ("what …" may become "what is the success rate"): it is decoded to its
             # end and then handled like any other.
             self._reset_decoder("barge_in_command")
-            self._dispatch(Heard(at=time.monotonic(), text=" ".join(own), confidence=1.0))
+            self._dispatch(Heard(at=time.monotonic(), text="stop", confidence=1.0))
 
     def _finish_utterance(self, speech_end_wall: float) -> None:
         try:
