@@ -145,6 +145,22 @@ def _spoken_and_stemmed(text: str) -> dict[str, str]:
     return pairs
 
 
+@dataclass(frozen=True)
+class _MappedQuestion:
+    """A question's content words (stems, in order), split into the FAQ words they were
+    mapped to and the words the FAQ does not know."""
+
+    words: list[str]
+    known: list[str]
+    unknown: list[str]
+    used_related: bool  # a WordNet relation gave one of the known words
+
+
+def _topical(known: list[str]) -> list[str]:
+    """FAQ words that say what a question is about: not generic, not question words."""
+    return [w for w in known if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
+
+
 def _compared_subjects(text: str, subjects: frozenset[str]) -> set[str]:
     """The subjects (stems) this question only compares with: "is it easier than chemo"."""
     said = normalize(text).split()
@@ -289,23 +305,10 @@ class Matcher:
     ) -> tuple[list[Candidate], list[str], bool]:
         """The scored entries, best first, the FAQ words the question was mapped to, and
         whether a WordNet relation gave one of them (``related=False``: none may)."""
-        said = _spoken_and_stemmed(text)
-        words = list(said)  # unique stems, in order
+        question = self._map_question(text, related)
+        words, known, unknown = question.words, question.known, question.unknown
         if not words or not self._phrasings:
             return [], [], False
-        direct = [self._map_word(w) for w in words]
-        # A word the FAQ does not use may still be an everyday word for one it does
-        # ("swollen" for "swell"; see voice/related_words.py).
-        mapped = [
-            d if d is not None or not related else self._related.get(said[w])
-            for w, d in zip(words, direct, strict=True)
-        ]
-        used_related = any(
-            d is None and m is not None for d, m in zip(direct, mapped, strict=True)
-        )
-        # Unique: two words for one FAQ word ("job, an occupation") are still one word.
-        known = list(dict.fromkeys(m for m in mapped if m is not None))
-        unknown = [w for w, m in zip(words, mapped, strict=True) if m is None]
         t = self.thresholds
         q_weights = {w: self._idf[w] for w in known}
         unknown_weight = (
@@ -346,8 +349,7 @@ class Matcher:
                 score *= 0.5
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
-        topical = [w for w in q_weights if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
-        if t.coverage_weight > 0 and len(topical) >= 2:
+        if t.coverage_weight > 0 and len(_topical(known)) >= 2:
             # Entry-level evidence: how much of the question the entry's words cover at all,
             # across phrasings and answer ("colitis" from one, "side effects" from another).
             # One topical word is too little to go on ("what's your name" -> "call").
@@ -373,12 +375,32 @@ class Matcher:
             Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
             for ei in ranked
         ]
-        return candidates, known, used_related
+        return candidates, known, question.used_related
+
+    def _map_question(self, text: str, related: bool = True) -> _MappedQuestion:
+        """The question's content words, mapped to FAQ words where they can be."""
+        said = _spoken_and_stemmed(text)
+        words = list(said)  # unique stems, in order
+        direct = [self._map_word(w) for w in words]
+        # A word the FAQ does not use may still be an everyday word for one it does
+        # ("swollen" for "swell"; see voice/related_words.py).
+        mapped = [
+            d if d is not None or not related else self._related.get(said[w])
+            for w, d in zip(words, direct, strict=True)
+        ]
+        return _MappedQuestion(
+            words=words,
+            # Unique: two words for one FAQ word ("job, an occupation") are still one word.
+            known=list(dict.fromkeys(m for m in mapped if m is not None)),
+            unknown=[w for w, m in zip(words, mapped, strict=True) if m is None],
+            used_related=any(
+                d is None and m is not None for d, m in zip(direct, mapped, strict=True)
+            ),
+        )
 
     def topical_words(self, text: str) -> list[str]:
         """The FAQ words the question was mapped to, without generic and question words."""
-        known = self._rank(text, heard=True)[1]
-        return [w for w in known if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
+        return _topical(self._map_question(text).known)
 
     def _clears_answer_bar(self, candidates: list[Candidate]) -> bool:
         """The best entry scores high enough, and far enough above the runner-up, to answer."""
