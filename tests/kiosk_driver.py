@@ -20,6 +20,8 @@ import numpy as np
 from pulse_harness import Recording, VirtualAudio, read_wav
 from speechgen import AudioCache, VoiceSpec
 
+from voice.normalize import normalize
+
 REPO = Path(__file__).resolve().parents[1]
 VOICE = REPO / ".venv" / "bin" / "voice"
 # A clear test voice: the kiosk tests are about the loop, not about accents.
@@ -130,12 +132,14 @@ def _model(load: Callable[[Path], Any], locate: Callable[[], Path]) -> Any:
 
 
 def best_answer(heard: str, answers: dict[str, str]) -> tuple[str, float]:
-    """Which FAQ answer a transcript of the kiosk's speech is, by shared words (0–1)."""
-    heard_words = set(heard.split())
+    """Which FAQ answer a transcript of the kiosk's speech is, by shared words (0–1).
+
+    Both sides are normalised the way the matcher normalises ("fifteen" heard, "15" written).
+    """
+    heard_words = set(normalize(heard).split())
     scores = {}
     for entry_id, answer in answers.items():
-        words = {w.strip(".,?!;:").lower() for w in answer.split()}
-        words.discard("")
+        words = set(normalize(answer).split())
         scores[entry_id] = len(words & heard_words) / len(words)
     entry_id = max(scores, key=lambda k: scores[k])
     return entry_id, scores[entry_id]
