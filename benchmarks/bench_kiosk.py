@@ -11,6 +11,7 @@ until it is quiet. Measured per question:
 - the kiosk's resident memory (VmRSS), to show whether it grows over the soak.
 
     .venv/bin/python benchmarks/bench_kiosk.py [--questions 200] [--clear-silence MS]
+        [--unclear-silence MS] [--end-silence MS]
 """
 
 from __future__ import annotations
@@ -49,11 +50,17 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument(
-        "--clear-silence", type=int, default=None, metavar="MS",
-        help="pass this --clear-silence to the kiosk (default: the kiosk's own)",
-    )
+    for option in ("clear", "unclear", "end"):
+        parser.add_argument(
+            f"--{option}-silence", type=int, default=None, metavar="MS",
+            help=f"pass this --{option}-silence to the kiosk (default: the kiosk's own)",
+        )
     args = parser.parse_args()
+    extra = []
+    for option in ("clear", "unclear", "end"):
+        value = getattr(args, f"{option}_silence")
+        if value is not None:
+            extra += [f"--{option}-silence", str(value)]
     items = [i for i in read_eval_file(REPO / "tests/data/typed_eval.tsv")
              if i.expected != OUT_OF_DOMAIN]
     stop = spoken("stop")
@@ -61,10 +68,10 @@ def main() -> None:
     parts: dict[str, list[float]] = {"endpoint_wait": [], "final": [], "decide": [],
                                      "first_audio": []}
     memory: list[tuple[int, float]] = []
+    rules: dict[int, list[float]] = {}  # silence the kiosk waited for -> latencies
     missed = 0
     with VirtualAudio() as audio, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        extra = [] if args.clear_silence is None else ["--clear-silence", str(args.clear_silence)]
         kiosk = KioskProcess.start(audio, tmp, ["--idle-timeout", "36000", *extra])
         memory.append((0, rss_mb(kiosk.proc.pid)))
         started = time.monotonic()
@@ -93,6 +100,8 @@ def main() -> None:
                 latencies.append(latency)
             if utt:
                 u = utt[-1]
+                if latency is not None:
+                    rules.setdefault(u.get("silence_needed_ms", 0), []).append(latency)
                 parts["endpoint_wait"].append(u["endpoint_wait_ms"])
                 parts["final"].append(u["final_ms"])
                 parts["decide"].append((say["t"] - u["t"]) * 1000)
@@ -109,6 +118,10 @@ def main() -> None:
         if values:
             print(f"  {name:14s} p50 {statistics.median(values):7.1f} ms   "
                   f"p95 {pct(values, 95):7.1f} ms")
+    print("by the silence the kiosk waited for (its end-of-speech rule):")
+    for needed, values in sorted(rules.items()):
+        print(f"  {needed:5d} ms: {len(values):4d} questions, latency p50 "
+              f"{statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
     print("memory (VmRSS of the kiosk process):")
     for count, mb in memory:
         print(f"  after {count:4d} questions: {mb:6.1f} MB")

@@ -317,6 +317,25 @@ def test_run_rejects_an_unknown_activation(capsys: pytest.CaptureFixture[str]) -
 
 def test_clear_silence_is_never_longer_than_end_silence() -> None:
     args = build_parser().parse_args(["run", "--end-silence", "600"])
-    assert settings_from_args(args).clear_silence_ms == 600
+    settings = settings_from_args(args)
+    assert (settings.clear_silence_ms, settings.unclear_silence_ms) == (600, 600)
     default = settings_from_args(build_parser().parse_args(["run"]))
-    assert (default.clear_silence_ms, default.end_silence_ms) == (800, 1400)
+    assert (default.clear_silence_ms, default.unclear_silence_ms, default.end_silence_ms) == (
+        800,
+        1000,
+        1400,
+    )
+
+
+def test_silences_stay_in_order_clear_unclear_end() -> None:
+    args = build_parser().parse_args(["run", "--unclear-silence", "700"])
+    settings = settings_from_args(args)
+    assert (settings.clear_silence_ms, settings.unclear_silence_ms) == (700, 700)
+    args = build_parser().parse_args(["run", "--unclear-silence", "1200", "--end-silence", "1100"])
+    assert settings_from_args(args).unclear_silence_ms == 1100
+
+
+def test_run_rejects_a_too_short_unclear_silence() -> None:
+    args = build_parser().parse_args(["run", "--unclear-silence", "100"])
+    with pytest.raises(UsageError, match="--unclear-silence must be at least 300 ms"):
+        settings_from_args(args)

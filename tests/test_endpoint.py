@@ -33,7 +33,9 @@ def _assess(
 
 
 def test_default_settings_wait_longer_for_unfinished_sentences() -> None:
-    assert DEFAULT.complete_silence_s < DEFAULT.incomplete_silence_s
+    assert (
+        0.7 < DEFAULT.complete_silence_s < DEFAULT.unclear_silence_s < DEFAULT.incomplete_silence_s
+    )
     assert DEFAULT.max_utterance_s >= 15.0
 
 
@@ -83,39 +85,62 @@ def test_complete_hypothesis_ends_after_the_short_silence_not_before() -> None:
     assert after.silence_s == pytest.approx(DEFAULT.complete_silence_s + 0.3)
 
 
-def test_unfinished_hypothesis_needs_the_long_silence_even_when_complete() -> None:
-    text = "how long do the"
+def test_a_clear_question_ending_on_a_word_that_needs_more_waits_the_unclear_silence() -> None:
+    text = "will it hurt where they put the medicine in"
     assert looks_unfinished(text)
     short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=True)
-    assert short.needed_s == DEFAULT.incomplete_silence_s
+    assert short.needed_s == DEFAULT.unclear_silence_s
     assert not short.ended
-    assert not _assess(text, DEFAULT.incomplete_silence_s - 0.05, complete=True).ended
-    assert _assess(text, DEFAULT.incomplete_silence_s + 0.001, complete=True).ended
+    assert not _assess(text, DEFAULT.unclear_silence_s - 0.05, complete=True).ended
+    assert _assess(text, DEFAULT.unclear_silence_s + 0.001, complete=True).ended
 
 
-def test_not_complete_needs_the_long_silence() -> None:
+def test_not_complete_on_a_whole_word_needs_the_unclear_silence() -> None:
     text = "my granddaughter said something about spreading"
     assert not looks_unfinished(text)
     short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=False)
-    assert short.needed_s == DEFAULT.incomplete_silence_s
+    assert short.needed_s == DEFAULT.unclear_silence_s
     assert not short.ended
-    assert _assess(text, DEFAULT.incomplete_silence_s + 0.01, complete=False).ended
+    assert not _assess(text, DEFAULT.unclear_silence_s - 0.05, complete=False).ended
+    assert _assess(text, DEFAULT.unclear_silence_s + 0.01, complete=False).ended
 
 
-def test_is_command_without_complete_still_needs_the_long_silence() -> None:
+def test_not_complete_on_a_word_that_needs_more_needs_the_long_silence() -> None:
+    text = "will this treatment make me um"
+    assert looks_unfinished(text)
+    state = _assess(text, DEFAULT.unclear_silence_s + 0.1, complete=False)
+    assert state.needed_s == DEFAULT.incomplete_silence_s
+    assert not state.ended
+
+
+def test_is_command_without_complete_is_no_clear_command() -> None:
     # The caller sets both for a command; is_command alone is no confident decision.
     state = _assess(
-        "repeat that", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True
+        "say it again", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True
     )
-    assert state.needed_s == DEFAULT.incomplete_silence_s
+    assert state.needed_s == DEFAULT.unclear_silence_s
     assert not state.ended
 
 
 def test_a_complete_question_ending_in_a_continuation_word_still_waits() -> None:
     # Only commands get the short silence whatever their last word; a question does not.
     state = _assess("what is it that", DEFAULT.complete_silence_s + 0.1, complete=True)
-    assert state.needed_s == DEFAULT.incomplete_silence_s
+    assert state.needed_s == DEFAULT.unclear_silence_s
     assert not state.ended
+
+
+def test_only_an_unclear_hypothesis_on_a_word_that_needs_more_gets_the_longest_silence() -> None:
+    needed = {
+        (text, complete): _assess(text, 0.0, complete=complete).needed_s
+        for text in ("how long do the", "how long do i stay on it")
+        for complete in (True, False)
+    }
+    assert needed == {
+        ("how long do the", True): DEFAULT.unclear_silence_s,
+        ("how long do the", False): DEFAULT.incomplete_silence_s,
+        ("how long do i stay on it", True): DEFAULT.complete_silence_s,
+        ("how long do i stay on it", False): DEFAULT.unclear_silence_s,
+    }
 
 
 @pytest.mark.parametrize(
@@ -123,6 +148,7 @@ def test_a_complete_question_ending_in_a_continuation_word_still_waits() -> None
     [
         ("can cancer spread", True, False),  # a whole question by itself: the worst case
         ("can cancer spread", False, False),
+        ("will this treatment", False, False),
         ("how long do the", True, False),
         ("stop", True, True),
         ("repeat that", True, True),
@@ -198,10 +224,14 @@ def test_silence_never_negative_when_segment_end_is_ahead_of_stream_time() -> No
 
 
 def test_custom_settings_are_used() -> None:
-    settings = EndpointSettings(complete_silence_s=0.3, incomplete_silence_s=0.5)
+    settings = EndpointSettings(
+        complete_silence_s=0.3, unclear_silence_s=0.4, incomplete_silence_s=0.5
+    )
     assert _assess("is it safe", 0.301, settings=settings).ended
-    assert not _assess("is it safe to", 0.45, settings=settings).ended
-    assert _assess("is it safe to", 0.501, settings=settings).ended
+    assert not _assess("is it safe to", 0.35, settings=settings).ended
+    assert _assess("is it safe to", 0.401, settings=settings).ended
+    assert not _assess("is it safe to", 0.45, complete=False, settings=settings).ended
+    assert _assess("is it safe to", 0.501, complete=False, settings=settings).ended
 
 
 @pytest.mark.parametrize(

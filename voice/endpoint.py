@@ -1,8 +1,16 @@
 """Deciding when a patient has finished speaking (pure logic, no audio).
 
 Older speakers pause inside sentences, so the silence that ends a question depends on what has
-been heard so far: a hypothesis that is already a clear question or command ends after a short
-silence; one that looks unfinished ("how long do the …") or matches nothing gets a longer one.
+been heard so far, in three steps:
+
+- a clear question or command ends after a short silence (0.8 s);
+- a hypothesis that ends on a whole word but is not yet a clear question ("will this treatment"),
+  or a clear question that ends on a word that usually needs more ("… where it goes in"), gets a
+  longer one (1.0 s);
+- an unclear one that ends on a word that needs more after it ("how long do the", "um") gets the
+  longest (1.4 s): that is where people stop to find the next word.
+
+All three stay above the 700 ms pauses older speakers make inside a question.
 Silence is measured from the end of the last recognised word, which background noise does not
 move the way it moves an energy threshold. Sound that comes back after that word (see
 voice/speech_activity.py) restarts the count for a while, because the recogniser shows the words
@@ -30,8 +38,9 @@ CONTINUATION_WORDS = frozenset(
 class EndpointSettings:
     """Trailing-silence rules, in seconds."""
 
-    complete_silence_s: float = 0.8
-    incomplete_silence_s: float = 1.4
+    complete_silence_s: float = 0.8  # a clear question or a command
+    unclear_silence_s: float = 1.0  # ends on a whole word, but not yet a clear question
+    incomplete_silence_s: float = 1.4  # ends on a word that needs more ("how long do the")
     max_utterance_s: float = 20.0
     # Sound starting this long after the last word is the patient going on (not its tail) ...
     resume_gap_s: float = 0.15
@@ -54,6 +63,20 @@ class EndpointState:
     ended: bool
 
 
+def needed_silence(
+    text: str, *, complete: bool, is_command: bool, settings: EndpointSettings
+) -> float:
+    """The trailing silence that ends this hypothesis (see the module's docstring)."""
+    unfinished = looks_unfinished(text)
+    if complete and (is_command or not unfinished):
+        return settings.complete_silence_s
+    if complete or not unfinished:
+        # A clear question that ends on "in" or "about" ("… where it goes in") is usually
+        # finished too, but the patient may be looking for one more word.
+        return settings.unclear_silence_s
+    return settings.incomplete_silence_s
+
+
 def assess(
     *,
     text: str,
@@ -72,9 +95,7 @@ def assess(
     confident match or a command (decided by the caller, which owns the matcher). ``sound``
     holds the recent runs of loud audio, in the same stream seconds.
     """
-    needed = settings.incomplete_silence_s
-    if complete and (is_command or not looks_unfinished(text)):
-        needed = settings.complete_silence_s
+    needed = needed_silence(text, complete=complete, is_command=is_command, settings=settings)
     too_long = first_word_s is not None and stream_time_s - first_word_s > settings.max_utterance_s
     if not text.strip() or segment_end_s is None:
         return EndpointState(0.0, needed, too_long and bool(text.strip()))

@@ -153,6 +153,7 @@ class Kiosk:
         )
         self.endpoint = EndpointSettings(
             complete_silence_s=settings.clear_silence_ms / 1000,
+            unclear_silence_s=settings.unclear_silence_ms / 1000,
             incomplete_silence_s=settings.end_silence_ms / 1000,
             max_utterance_s=settings.max_question_s,
         )
@@ -360,7 +361,7 @@ class Kiosk:
             settings=self.endpoint,
         )
         if state.ended:
-            self._finish_utterance(captured_at - state.silence_s)
+            self._finish_utterance(captured_at - state.silence_s, state.needed_s)
 
     def _check_barge_in(self, words: list[str]) -> None:
         """Interrupt the kiosk for a spoken command, or when the patient talks over it.
@@ -404,14 +405,14 @@ class Kiosk:
             self._reset_decoder("barge_in_command")
             self._dispatch(Heard(at=time.monotonic(), text="stop", confidence=1.0))
 
-    def _finish_utterance(self, speech_end_wall: float) -> None:
+    def _finish_utterance(self, speech_end_wall: float, needed_s: float) -> None:
         try:
-            self._handle_utterance(speech_end_wall)
+            self._handle_utterance(speech_end_wall, needed_s)
         finally:
             # Its next recognizer is made on the next chunk, after the reply has started.
             self.open_decoder.reset()
 
-    def _handle_utterance(self, speech_end_wall: float) -> None:
+    def _handle_utterance(self, speech_end_wall: float, needed_s: float) -> None:
         endpoint_at = time.monotonic()
         try:
             transcript = self.decoder.finish()
@@ -453,6 +454,7 @@ class Kiosk:
             speech_end=round(speech_end_wall, 4),
             endpoint_wait_ms=round((endpoint_at - speech_end_wall) * 1000, 1),
             final_ms=round((final_at - endpoint_at) * 1000, 1),
+            silence_needed_ms=round(needed_s * 1000),
             words=len(text.split()),
         )
         if not text:

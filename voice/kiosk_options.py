@@ -39,8 +39,9 @@ class KioskSettings:
     rate_wpm: int = _LIMITS.default_rate_wpm
     volume: float = _LIMITS.default_volume
     idle_timeout_s: float = 90.0
+    # All longer than the ~700 ms pauses older speakers make inside a sentence.
     end_silence_ms: int = 1400
-    # Longer than the ~700 ms pauses older speakers make inside a sentence.
+    unclear_silence_ms: int = 1000
     clear_silence_ms: int = 800
     max_question_s: float = 20.0
     log_transcripts: bool = False
@@ -118,8 +119,16 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         type=int,
         default=1400,
         metavar="MS",
-        help="silence that ends a question that is not yet clear (default 1400 ms; raise it "
-        "for slow speakers)",
+        help="silence that ends a question whose last word needs more after it, such as "
+        "'the' or 'um' (default 1400 ms; raise it for slow speakers)",
+    )
+    run.add_argument(
+        "--unclear-silence",
+        type=int,
+        default=1000,
+        metavar="MS",
+        help="silence that ends a question that ends on a whole word but is not yet clear "
+        "(default 1000 ms, or --end-silence if less)",
     )
     run.add_argument(
         "--clear-silence",
@@ -127,7 +136,7 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         default=800,
         metavar="MS",
         help="silence that ends a question that is already clear, or a command (default 800 "
-        "ms, or --end-silence if less). Lower answers sooner, but below about 750 ms a "
+        "ms, or --unclear-silence if less). Lower answers sooner, but below about 750 ms a "
         "patient who pauses after a complete-sounding phrase may be answered before finishing",
     )
     run.add_argument(
@@ -165,6 +174,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
             f"--volume must be between {_LIMITS.min_volume:g} and {_LIMITS.max_volume:g}",
         ),
         (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
+        (args.unclear_silence >= 300, "--unclear-silence must be at least 300 ms"),
         (args.clear_silence >= 300, "--clear-silence must be at least 300 ms"),
         (args.max_question >= 3, "--max-question must be at least 3 seconds"),
         (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),
@@ -190,7 +200,8 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         volume=args.volume,
         idle_timeout_s=args.idle_timeout,
         end_silence_ms=args.end_silence,
-        clear_silence_ms=min(args.clear_silence, args.end_silence),
+        unclear_silence_ms=min(args.unclear_silence, args.end_silence),
+        clear_silence_ms=min(args.clear_silence, args.unclear_silence, args.end_silence),
         max_question_s=args.max_question,
         log_transcripts=args.log_transcripts,
         status_file=args.status_file,
