@@ -12,7 +12,8 @@ decoder and the FAQ phrase list side by side), then scores the policies:
 It also prints the recognition real-time factor (one core), model load time, and the peak RSS
 of `voice ask FILE`. Figures are medians where timing is involved.
 
-    .venv/bin/python benchmarks/bench_speech.py [--every 3] [--voices heldout|train]
+    .venv/bin/python benchmarks/bench_speech.py [--every 3] [--voices heldout|train|valid]
+        [--questions FILE] [--conditions clean,babble+noise_10dB] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from speechgen import AudioCache, heldout_voices, standard_conditions, train_voices  # noqa: E402
+from speechgen import (  # noqa: E402
+    AudioCache,
+    heldout_voices,
+    standard_conditions,
+    train_voices,
+    validation_voices,
+)
 
 from voice.ask_audio import choose_result  # noqa: E402
 from voice.content import default_content_dir, load_content  # noqa: E402
@@ -96,7 +103,15 @@ def peak_rss_of_ask(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=3, help="take every Nth eval question")
-    parser.add_argument("--voices", choices=["heldout", "train"], default="heldout")
+    parser.add_argument(
+        "--voices", choices=["heldout", "train", "valid"], default="heldout",
+        help="held-out voices for the figures to report (default); training voices to tune "
+        "on; validation voices to check a choice made on the training voices",
+    )
+    parser.add_argument(
+        "--questions", type=Path, default=REPO / "tests/data/typed_eval.tsv",
+        help="evaluation file whose questions are spoken (default: tests/data/typed_eval.tsv)",
+    )
     parser.add_argument("--offset", type=int, default=0, help="start at this eval question")
     parser.add_argument(
         "--conditions", default="all", help="comma-separated condition names (default: all)"
@@ -112,13 +127,15 @@ def main() -> None:
     started = time.perf_counter()
     recognizer = SpeechRecognizer(faq, None, "auto")
     load_s = time.perf_counter() - started
-    items = read_eval_file(REPO / "tests/data/typed_eval.tsv")[args.offset :: args.every]
+    items = read_eval_file(args.questions)[args.offset :: args.every]
     conditions = [
         c for c in standard_conditions()
         if args.conditions == "all" or c.name in args.conditions.split(",")
     ]
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
-    voices = heldout_voices() if args.voices == "heldout" else train_voices()
+    voices = {"heldout": heldout_voices, "train": train_voices, "valid": validation_voices}[
+        args.voices
+    ]()
     cache = AudioCache()
     decoded: list[Decoded] = []
     rtf_open: list[float] = []

@@ -109,6 +109,20 @@ def heldout_voices() -> list[VoiceSpec]:
     ]
 
 
+def validation_voices() -> list[VoiceSpec]:
+    """Return voices for checking a tuning choice before it meets the held-out voices.
+
+    Neither training nor held-out voices, nor background talkers. Choices made on the training
+    voices can be checked here, so the held-out figures stay a fair report.
+    """
+    return [
+        VoiceSpec("espeak-ng", "en-gb-x-gbcwmd+m7", 150, None),
+        VoiceSpec("espeak-ng", "en-us+klatt4", 140, 45),
+        VoiceSpec("espeak-ng", "en+grandma", 130, None),
+        VoiceSpec("espeak-ng", "en-gb+f1", 155, 65),
+    ]
+
+
 def default_voices() -> list[VoiceSpec]:
     """Return every test voice: the training voices, then the held-out ones."""
     return train_voices() + heldout_voices()

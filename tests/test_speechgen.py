@@ -28,6 +28,7 @@ from speechgen import (
     standard_conditions,
     synthesize,
     train_voices,
+    validation_voices,
 )
 
 from voice.errors import AudioError, SpeechError
@@ -58,6 +59,7 @@ def _frame_rms(samples: Samples, rate: int, seconds: float = 0.05) -> Samples:
 
 def test_train_and_heldout_voices_are_disjoint_and_cover_every_engine() -> None:
     train, heldout = train_voices(), heldout_voices()
+    assert not {v.name for v in validation_voices()} & {v.name for v in train + heldout}
     assert not set(train) & set(heldout)
     assert default_voices() == train + heldout
     assert {v.engine for v in default_voices()} == {"espeak-ng", "flite", "festival"}

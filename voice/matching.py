@@ -57,6 +57,9 @@ FOREIGN_WORDS = frozenset(
         "bladder",
         # a patient's job (see voice/normalize.py: "can I keep working" is about employment)
         "employment",
+        # other medicines: whether one is safe or helps is a question for the care team
+        "paracetamol", "ibuprofen", "aspirin", "painkiller", "tablet", "pill", "vitamin",
+        "supplement", "herbal", "paxlovid",
     }
 )
 # Stemmed once, so "pays"/"costs" are caught too.
