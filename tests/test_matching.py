@@ -374,6 +374,9 @@ def test_a_few_common_words_covered_by_an_entry_are_not_enough_to_answer(
         "can I still work during immunotherapy",
         "can the immune treatment cause problems with your eyes",  # an organ no answer names
         "can immunotherapy affect my thyroid",
+        "Is Paxlovid, the covid tablets, safe to take with immunotherapy?",  # other medicines
+        "Will I feel better if I take paracetamol before I come in for the drip?",
+        "will medicare cover the immunotherapy",  # paying for it
     ],
 )
 def test_questions_about_a_subject_no_answer_covers_are_not_answered(

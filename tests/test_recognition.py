@@ -411,3 +411,21 @@ def test_a_reset_decoder_makes_its_next_recognizer_only_when_audio_comes(
     decoder.accept(stop)
     again = decoder.finish()
     assert again.text == first.text and again.words == first.words
+
+
+def test_so_far_gives_word_confidences_once_the_segment_has_closed(
+    model: Any, question: bytes, silence: bytes
+) -> None:
+    decoder = Decoder(model)
+    feed(decoder, question[: len(question) // 2], 100)
+    talking = decoder.so_far()
+    assert talking.text, "nothing heard half-way through the question"
+    assert talking.words == ()  # a live partial: Vosk gives no word confidences yet
+    feed(decoder, question[len(question) // 2 :] + silence * 2, 100)
+    closed = decoder.so_far()
+    assert closed.words, "Vosk's endpoint did not close the segment in 2 s of silence"
+    assert closed.text == " ".join(w.word for w in closed.words)
+    # It does not flush the decoder: finish() still returns the same utterance.
+    final = decoder.finish()
+    assert final.text == closed.text
+    assert [w.conf for w in final.words] == [w.conf for w in closed.words]

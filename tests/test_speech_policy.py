@@ -154,3 +154,49 @@ def test_in_noise_one_heard_word_is_only_offered(matcher: Matcher) -> None:
 def test_in_clear_speech_one_word_question_is_still_answered(matcher: Matcher) -> None:
     result = judge(matcher, heard("pseudo progression"), heard("pseudo progression", conf=0.9))
     assert result.action is Action.ANSWER
+
+
+def timed(text: str, start: float, end: float, conf: float = 1.0) -> Transcript:
+    """A transcript whose words are spread evenly from ``start`` to ``end`` seconds."""
+    names = text.split()
+    step = (end - start) / len(names)
+    words = tuple(
+        WordConfidence(w, conf, start + i * step, start + (i + 1) * step)
+        for i, w in enumerate(names)
+    )
+    return Transcript(text, words, end + 0.5, 0.0)
+
+
+def test_a_fragment_of_what_was_said_is_only_offered(matcher: Matcher) -> None:
+    # Decoded from a validation voice at 10 dB: "I've got a headache, can I take paracetamol",
+    # heard by the phrase list as three FAQ words at the end, by the open decoder throughout.
+    main = timed("research on lung", 2.85, 3.6, conf=0.6)
+    witness = timed("aren't you going through our research or month", 0.4, 3.5, conf=0.7)
+    assert judge(matcher, main, witness, SpeechPolicy(min_span_share=0.0)).action is Action.ANSWER
+    result = judge(matcher, main, witness)
+    assert (result.action, result.reason) == (Action.CONFIRM, "decoders_disagree")
+
+
+def test_a_question_heard_over_the_same_time_by_both_is_answered(matcher: Matcher) -> None:
+    main = timed("research on lung", 0.5, 3.4)
+    witness = timed("aren't you going through our research or month", 0.4, 3.5)
+    assert judge(matcher, main, witness).action is Action.ANSWER
+
+
+def test_open_hearing_without_word_times_leaves_the_span_rule_out(matcher: Matcher) -> None:
+    main = timed("research on lung", 2.85, 3.6)
+    witness = Transcript("aren't you going through our research or month", (), 4.0, 0.0)
+    assert judge(matcher, main, witness).action is Action.ANSWER
+
+
+def test_a_shaky_hearing_needs_the_open_decoder_to_support_it(matcher: Matcher) -> None:
+    # Decoded from a validation voice at 10 dB: an out-of-domain question ("how many hours
+    # does each session take") pulled into FAQ words by the phrase list, weakest word 0.37.
+    text = "how many how does immunotherapy session a good thing good can"
+    garble = "the how many hours in our future new reputation a sitting in the pan"
+    off = SpeechPolicy(shaky_min_open_score=0.0)
+    assert judge(matcher, heard(text, 0.37), heard(garble, 0.8), off).action is Action.ANSWER
+    result = judge(matcher, heard(text, 0.37), heard(garble, 0.8))
+    assert (result.action, result.reason) == (Action.CONFIRM, "decoders_disagree")
+    # The same words heard clearly by the phrase list are answered.
+    assert judge(matcher, heard(text, 0.9), heard(garble, 0.8)).action is Action.ANSWER

@@ -127,4 +127,5 @@ def open_without_echo(heard: Transcript | None, echo_words: set[str]) -> Transcr
     if heard is None:
         return None
     text = " ".join(w for w in heard.text.split() if w not in echo_words)
-    return Transcript(text, (), heard.audio_s, heard.decode_ms)
+    words = tuple(w for w in heard.words if w.word not in echo_words)
+    return Transcript(text, words, heard.audio_s, heard.decode_ms)

@@ -141,7 +141,6 @@ class Kiosk:
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
         self._last_open: Transcript | None = None
-        self._open_partial = Partial("", None)
         self.dialogue = Dialogue(
             faq,
             self._match_heard,
@@ -265,7 +264,7 @@ class Kiosk:
         try:
             partial = self.decoder.accept(chunk.pcm)
             self.activity.feed(chunk.pcm)  # on the phrase-list decoder's stream clock
-            self._open_partial = self.open_decoder.accept(chunk.pcm)
+            self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -418,8 +417,9 @@ class Kiosk:
             transcript = self.decoder.finish()
             self.activity.reset()
             # The open decoder's running hypothesis is enough for the support check, and
-            # skips its final lattice pass (about 90 ms here) before the kiosk can answer.
-            self._last_open = Transcript(self._open_partial.text, (), transcript.audio_s, 0.0)
+            # skips its final lattice pass (about 90 ms here) before the kiosk can answer. Its
+            # word confidences come with it when its own segment has already closed.
+            self._last_open = self.open_decoder.so_far()
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")

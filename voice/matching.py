@@ -50,6 +50,7 @@ FOREIGN_WORDS = frozenset(
         "breast", "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia",
         "leukaemia", "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant",
         "pregnancy", "fertility", "alcohol", "drink", "cost", "price", "pay", "insurance",
+        "medicare", "medicaid",
         "parking", "toilet",
         # parts of the body no answer mentions ("can it cause problems with your eyes"); not
         # everyday words that the open decoder hears in noise ("food", "sun", "hair")

@@ -78,6 +78,7 @@ class Decoder:
         self._rec: Any = self._new_recognizer()  # None: a fresh one is made on the next chunk
         self._words: list[WordConfidence] = []
         self._texts: list[str] = []
+        self._live_text = ""  # the partial of the segment still being decoded
         self._samples = 0
         self._decode_s = 0.0
 
@@ -119,6 +120,7 @@ class Decoder:
             partial_text = ""
         else:
             partial_text = str(data.get("partial", ""))
+        self._live_text = partial_text
         texts = [*self._texts, partial_text] if partial_text else list(self._texts)
         last_end = self._words[-1].end if self._words else None
         in_speech = any(w != UNKNOWN_WORD for w in partial_text.split())
@@ -129,6 +131,16 @@ class Decoder:
         if text:
             self._texts.append(text)
             self._words.extend(_parse_words(data))
+
+    def so_far(self) -> Transcript:
+        """What has been heard since the last reset, without flushing the decoder.
+
+        Word confidences and times come with it only when every word is in a finished segment
+        (no live partial): Vosk gives them for finished segments alone.
+        """
+        texts = [*self._texts, self._live_text] if self._live_text else self._texts
+        words = () if self._live_text.strip() else tuple(self._words)
+        return Transcript(" ".join(t for t in texts if t), words, self.stream_time, 0.0)
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
@@ -161,6 +173,7 @@ class Decoder:
         self._rec = None
         self._words = []
         self._texts = []
+        self._live_text = ""
         self._samples = 0
         self._decode_s = 0.0
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from voice.commands import Command
 from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
-from voice.transcript import Transcript
+from voice.transcript import UNKNOWN_WORD, Transcript
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,16 @@ class SpeechPolicy:
     # Below this mean word confidence the open decoder heard noise or unclear speech; then an
     # answer must rest on at least two topical words (one heard word is too little to go on).
     noisy_open_confidence: float = 0.6
+    # When the phrase-list decoder's weakest word is below this confidence, the open transcript
+    # must support the answer at least this much (0–1), or it becomes "Did you mean …?": a
+    # shaky hearing that only the FAQ's own phrasings hold together is not trusted alone.
+    shaky_main_confidence: float = 0.6
+    shaky_min_open_score: float = 0.3
+    # An answer whose phrase-list words span less than this share of the time the open
+    # decoder heard words in becomes "Did you mean …?": the FAQ's phrasings explained only a
+    # fragment of what was said ("I've got a headache, can I take paracetamol" heard in
+    # babble as "research on lung").
+    min_span_share: float = 0.5
 
 
 DEFAULT_POLICY = SpeechPolicy()
@@ -79,7 +89,35 @@ def judge(
         and len(matcher.topical_words(main.clean_text)) < 2
     ):
         result = replace(result, action=Action.CONFIRM, reason="unsure_hearing")
+    if (
+        result.action is Action.ANSWER
+        and result.entry_id is not None
+        and main.confidence is not None
+        and main.confidence < policy.shaky_main_confidence
+        and _score_for(matcher, open_transcript.clean_text, result.entry_id)
+        < policy.shaky_min_open_score
+    ):
+        result = replace(result, action=Action.CONFIRM, reason="decoders_disagree")
+    if (
+        result.action is Action.ANSWER
+        and _span_share(main, open_transcript) < policy.min_span_share
+    ):
+        result = replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     return result
+
+
+def _span(transcript: Transcript) -> float | None:
+    """Seconds from the first recognised word's start to the last one's end (None: no times)."""
+    words = [w for w in transcript.words if w.word != UNKNOWN_WORD]
+    return words[-1].end - words[0].start if words else None
+
+
+def _span_share(main: Transcript, open_transcript: Transcript) -> float:
+    """How much of the open decoder's speech the phrase-list words cover (1 when unknown)."""
+    heard, witness = _span(main), _span(open_transcript)
+    if heard is None or witness is None or witness <= 0:
+        return 1.0
+    return heard / witness
 
 
 def _mean_confidence(transcript: Transcript) -> float:
