@@ -83,11 +83,11 @@ def policy_result(
 ) -> MatchResult:
     if policy == "open":
         assert heard.open is not None
-        only = HeardQuestion(heard.open, None, None)
+        only = HeardQuestion(heard.open, None, None, heard.speech_to_background_db)
         return choose_result(faq, matcher, "", only, time.perf_counter()).match
     if policy == "phrases":
         assert heard.phrases is not None
-        only = HeardQuestion(heard.phrases, None, heard.phrases)
+        only = HeardQuestion(heard.phrases, None, heard.phrases, heard.speech_to_background_db)
         return choose_result(faq, matcher, "", only, time.perf_counter()).match
     return choose_result(faq, matcher, "", heard, time.perf_counter()).match
 
@@ -157,6 +157,7 @@ def main() -> None:
                     "condition": condition.name, "voice": voice.name,
                     "open": _transcript_json(heard.open),
                     "phrases": _transcript_json(heard.phrases),
+                    "speech_to_background_db": heard.speech_to_background_db,
                 }) + "\n")
     elapsed = time.perf_counter() - gen_started
     if dump is not None:
@@ -218,7 +219,7 @@ def load_dump(path: Path) -> list[tuple[str, str, str, HeardQuestion]]:
         t_open = _transcript_from(d["open"])
         t_phr = _transcript_from(d["phrases"])
         rows.append((d["question"], d["expected"], d["condition"],
-                     HeardQuestion(t_phr, t_open, t_phr)))
+                     HeardQuestion(t_phr, t_open, t_phr, d.get("speech_to_background_db"))))
     return rows
 
 

@@ -38,7 +38,10 @@ def reports(rows, matcher: Matcher, policy: SpeechPolicy):  # type: ignore[no-un
     by_cond: dict[str, EvalReport] = defaultdict(EvalReport)
     for _question, expected, condition, heard in rows:
         main = heard.phrases if heard.phrases is not None else heard.transcript
-        result = judge(matcher, main, heard.open, policy)
+        result = judge(
+            matcher, main, heard.open, policy,
+            speech_to_background_db=heard.speech_to_background_db,
+        )
         by_cond[condition].add(EvalItem("", expected, 0), result)
     return by_cond
 

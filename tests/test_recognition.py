@@ -429,3 +429,20 @@ def test_so_far_gives_word_confidences_once_the_segment_has_closed(
     final = decoder.finish()
     assert final.text == closed.text
     assert [w.conf for w in final.words] == [w.conf for w in closed.words]
+
+
+def test_hear_file_measures_how_far_the_speech_is_above_the_background() -> None:
+    from voice.hearing import SpeechRecognizer
+    from voice.speech_policy import DEFAULT_POLICY
+
+    try:
+        recognizer = SpeechRecognizer(load_content(default_content_dir()), None, "auto")
+    except ModelError as exc:
+        pytest.skip(f"no speech model installed: {exc}")
+    clean = recognizer.hear_file(FIXTURES / "question_treatment_length.wav")
+    noisy = recognizer.hear_file(FIXTURES / "question_treatment_length_babble_noise_10dB.wav")
+    assert clean.speech_to_background_db is not None
+    assert noisy.speech_to_background_db is not None
+    # The speech policy's noisy-room rule applies to the 10 dB recording only.
+    assert clean.speech_to_background_db > DEFAULT_POLICY.noisy_room_db
+    assert noisy.speech_to_background_db < DEFAULT_POLICY.noisy_room_db

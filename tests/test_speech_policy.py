@@ -200,3 +200,16 @@ def test_a_shaky_hearing_needs_the_open_decoder_to_support_it(matcher: Matcher) 
     assert (result.action, result.reason) == (Action.CONFIRM, "decoders_disagree")
     # The same words heard clearly by the phrase list are answered.
     assert judge(matcher, heard(text, 0.9), heard(garble, 0.8)).action is Action.ANSWER
+
+
+def test_a_shaky_hearing_in_a_quiet_room_is_still_answered(matcher: Matcher) -> None:
+    # Unusual voices give weak words in a quiet room too: the open decoder's support is only
+    # demanded when the speech was not far above the background (or that is not known).
+    text = "how many how does immunotherapy session a good thing good can"
+    garble = "the how many hours in our future new reputation a sitting in the pan"
+    main, witness = heard(text, 0.37), heard(garble, 0.8)
+    quiet = judge(matcher, main, witness, speech_to_background_db=60.0)
+    assert quiet.action is Action.ANSWER
+    noisy = judge(matcher, main, witness, speech_to_background_db=15.0)
+    assert noisy.action is Action.CONFIRM
+    assert judge(matcher, main, witness, speech_to_background_db=None).action is Action.CONFIRM

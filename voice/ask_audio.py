@@ -32,7 +32,9 @@ def choose_result(
     main = heard.transcript
     asr_ms = main.decode_ms + (heard.open.decode_ms if heard.open and heard.phrases else 0.0)
     open_t = heard.open if heard.phrases is not None else None
-    match = judge(matcher, main, open_t, policy)
+    match = judge(
+        matcher, main, open_t, policy, speech_to_background_db=heard.speech_to_background_db
+    )
     return result_for(
         faq, label, main.clean_text, match,
         started=started, asr_ms=asr_ms, confidence=main.confidence, words=main.words,

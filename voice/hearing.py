@@ -25,6 +25,8 @@ class HeardQuestion:
     transcript: Transcript
     open: Transcript | None
     phrases: Transcript | None
+    # How loud the speech was above the background, in dB (voice/noise_level.py).
+    speech_to_background_db: float | None = None
 
 
 class SpeechRecognizer:
@@ -55,9 +57,12 @@ class SpeechRecognizer:
     def hear_file(self, path: Path) -> HeardQuestion:
         """Decode one file with the configured decoders (raises AudioError/RecognitionError)."""
         from voice.audio_file import iter_pcm16
+        from voice.noise_level import NoiseMeter
 
         open_decoder, phrase_decoder = self.decoders()
+        meter = NoiseMeter()
         for chunk in iter_pcm16(path):
+            meter.feed(chunk)
             if open_decoder is not None:
                 open_decoder.accept(chunk)
             if phrase_decoder is not None:
@@ -66,4 +71,4 @@ class SpeechRecognizer:
         phrase_t = phrase_decoder.finish() if phrase_decoder is not None else None
         chosen = phrase_t if phrase_t is not None else open_t
         assert chosen is not None
-        return HeardQuestion(chosen, open_t, phrase_t)
+        return HeardQuestion(chosen, open_t, phrase_t, meter.speech_to_background_db())

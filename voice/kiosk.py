@@ -55,6 +55,7 @@ from voice.kiosk_options import Activation, KioskSettings
 from voice.match_result import Action, MatchResult
 from voice.matching import Matcher
 from voice.microphone import Microphone
+from voice.noise_level import NoiseMeter
 from voice.pcm import rms_dbfs
 from voice.phrase_list import spoken_words
 from voice.playback import Cue
@@ -171,6 +172,8 @@ class Kiosk:
         self.decoder = Decoder(self.recognizer.model, phrases)
         self.open_decoder = Decoder(self.recognizer.model)
         self.activity = SpeechActivity()
+        self.noise = NoiseMeter()
+        self._last_level: float | None = None  # speech above background of the last question
         self.utterance = _Utterance()
         self.speaking = _Speaking()
         self.echo_ref = EchoReference()
@@ -188,7 +191,12 @@ class Kiosk:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
         heard = self._last_transcript
         if heard is not None and heard.clean_text == text:
-            return judge(self.matcher, heard, self._last_open)
+            return judge(
+                self.matcher,
+                heard,
+                self._last_open,
+                speech_to_background_db=self._last_level,
+            )
         return self.matcher.match(text, confidence)
 
     # -- running ----------------------------------------------------------------------------
@@ -264,6 +272,7 @@ class Kiosk:
         try:
             partial = self.decoder.accept(chunk.pcm)
             self.activity.feed(chunk.pcm)  # on the phrase-list decoder's stream clock
+            self.noise.feed(chunk.pcm)
             self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
@@ -416,6 +425,8 @@ class Kiosk:
         try:
             transcript = self.decoder.finish()
             self.activity.reset()
+            self._last_level = self.noise.speech_to_background_db()
+            self.noise.reset()
             # The open decoder's running hypothesis is enough for the support check, and
             # skips its final lattice pass (about 90 ms here) before the kiosk can answer. Its
             # word confidences come with it when its own segment has already closed.
@@ -485,6 +496,7 @@ class Kiosk:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
         self.decoder.reset()
         self.activity.reset()
+        self.noise.reset()
         self.open_decoder.reset()
         self.utterance = _Utterance()
 

@@ -9,6 +9,11 @@ becomes "Did you mean …?" ("tell me a joke", heard as "tell me feel" by the ph
 "tell me the film" by the open decoder); and a "Did you mean …?" the matcher offered that it
 does not support becomes a decline.
 Unlike an agreement rule, it need not spell the FAQ's medical words, which it rarely can.
+
+In noise the phrase list can pull a few words out of unrelated speech and make a clear-looking
+FAQ question of them. So an answer is only offered when, in a noisy room (voice/noise_level.py),
+the phrase-list hearing is shaky and the open transcript hardly supports it; or when the
+phrase-list words cover only a fragment of the time in which the open decoder heard speech.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ class SpeechPolicy:
     """How much a heard question must be trusted before it is answered.
 
     Calibrated by benchmarks/calibrate_speech.py on the training voices (clean, 20 dB and
-    10 dB babble+noise); the held-out voices are only used to report the figures.
+    10 dB babble+noise), and checked on the validation voices (bench_speech.py --voices
+    valid); the held-out voices are only used to report the figures.
     """
 
     # The weakest recognised word's confidence below this turns an answer into a confirm.
@@ -51,8 +57,10 @@ class SpeechPolicy:
     # When the phrase-list decoder's weakest word is below this confidence, the open transcript
     # must support the answer at least this much (0–1), or it becomes "Did you mean …?": a
     # shaky hearing that only the FAQ's own phrasings hold together is not trusted alone.
+    # Only in a noisy room: speech less than this many dB above the background (or not known).
     shaky_main_confidence: float = 0.6
     shaky_min_open_score: float = 0.3
+    noisy_room_db: float = 22.0
     # An answer whose phrase-list words span less than this share of the time the open
     # decoder heard words in becomes "Did you mean …?": the FAQ's phrasings explained only a
     # fragment of what was said ("I've got a headache, can I take paracetamol" heard in
@@ -68,6 +76,8 @@ def judge(
     main: Transcript,
     open_transcript: Transcript | None = None,
     policy: SpeechPolicy = DEFAULT_POLICY,
+    *,
+    speech_to_background_db: float | None = None,
 ) -> MatchResult:
     """Match a heard question, answering only what was heard clearly enough.
 
@@ -92,6 +102,7 @@ def judge(
     if (
         result.action is Action.ANSWER
         and result.entry_id is not None
+        and (speech_to_background_db is None or speech_to_background_db < policy.noisy_room_db)
         and main.confidence is not None
         and main.confidence < policy.shaky_main_confidence
         and _score_for(matcher, open_transcript.clean_text, result.entry_id)
