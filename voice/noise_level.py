@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 16000
-_FRAME = SAMPLE_RATE // 100  # 10 ms
-_FULL_SCALE = 32768.0
+from voice.pcm import FrameLevels
+
 # Frame levels in dBFS, in 0.5 dB bins; digital silence counts as the lowest bin.
 _LOWEST_DB = -100.0
 _BIN_DB = 0.5
@@ -30,23 +29,16 @@ class NoiseMeter:
 
     def __init__(self) -> None:
         self._counts = np.zeros(_BINS, dtype=np.int64)
-        self._carry = np.zeros(0, dtype=np.float64)
+        self._frames = FrameLevels()
 
     def reset(self) -> None:
         """Start a new utterance."""
         self._counts[:] = 0
-        self._carry = np.zeros(0, dtype=np.float64)
+        self._frames.reset()
 
     def feed(self, pcm: bytes) -> None:
         """Take the next chunk; samples short of a whole frame wait for the next one."""
-        fresh = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
-        samples = np.concatenate([self._carry, fresh])
-        n = len(samples) // _FRAME
-        self._carry = samples[n * _FRAME :]
-        if n == 0:
-            return
-        frames = samples[: n * _FRAME].reshape(n, _FRAME) / _FULL_SCALE
-        levels = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+        levels = self._frames.feed(pcm)
         bins = np.clip(((levels - _LOWEST_DB) / _BIN_DB).astype(np.int64), 0, _BINS - 1)
         self._counts += np.bincount(bins, minlength=_BINS)
 

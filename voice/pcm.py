@@ -46,3 +46,30 @@ def rms_dbfs(data: bytes) -> float:
     if mean_square == 0.0:
         return -math.inf
     return 10.0 * math.log10(mean_square)
+
+
+class FrameLevels:
+    """Cuts a stream of 16-bit PCM into 10 ms frames and gives each frame's level in dBFS.
+
+    Samples short of a whole frame wait for the next chunk, so the frames do not depend on how
+    the stream was chunked. Digital silence is about -120 dBFS (not -inf).
+    """
+
+    FRAME_S = 0.01
+
+    def __init__(self, sample_rate: int = 16000) -> None:
+        self._frame = round(sample_rate * self.FRAME_S)
+        self._carry = np.zeros(0, dtype=np.float64)
+
+    def reset(self) -> None:
+        """Forget the samples waiting for a whole frame."""
+        self._carry = np.zeros(0, dtype=np.float64)
+
+    def feed(self, data: bytes) -> npt.NDArray[np.float64]:
+        """Take the next chunk; return the levels of the whole frames it completes."""
+        fresh = np.frombuffer(data[: len(data) - len(data) % 2], dtype=_PCM16).astype(np.float64)
+        samples = np.concatenate([self._carry, fresh])
+        n = len(samples) // self._frame
+        self._carry = samples[n * self._frame :]
+        frames = samples[: n * self._frame].reshape(n, self._frame) / _FULL_SCALE
+        return np.asarray(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12))

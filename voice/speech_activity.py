@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice.pcm import FrameLevels
+
 SAMPLE_RATE = 16000
-FRAME_S = 0.01
-_FRAME = int(SAMPLE_RATE * FRAME_S)
-_FULL_SCALE = 32768.0
+FRAME_S = FrameLevels.FRAME_S
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class SpeechActivity:
         frames = int(self.settings.floor_window_s / FRAME_S)
         self._levels: deque[float] = deque(maxlen=frames)
         self._runs: deque[SoundRun] = deque()
+        self._frames = FrameLevels(SAMPLE_RATE)
         self.reset()
 
     def reset(self) -> None:
@@ -62,7 +63,7 @@ class SpeechActivity:
         self._peak_db: float | None = None
         self._run_start: float | None = None
         self._time_s = 0.0
-        self._carry = np.zeros(0, dtype=np.float64)  # samples short of a whole frame
+        self._frames.reset()
 
     @property
     def runs(self) -> tuple[SoundRun, ...]:
@@ -76,14 +77,9 @@ class SpeechActivity:
 
         Times count whole 10 ms frames: samples short of a frame wait for the next chunk.
         """
-        fresh = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
-        samples = np.concatenate([self._carry, fresh])
-        n = len(samples) // _FRAME
-        self._carry = samples[n * _FRAME :]
-        if n == 0:
+        levels = self._frames.feed(pcm)
+        if len(levels) == 0:
             return
-        frames = samples[: n * _FRAME].reshape(n, _FRAME) / _FULL_SCALE
-        levels = 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
         s = self.settings
         floor = (
             float(np.percentile(np.fromiter(self._levels, float), s.floor_percentile))
