@@ -59,7 +59,7 @@ class SpeechPolicy:
     # shaky hearing that only the FAQ's own phrasings hold together is not trusted alone.
     # Only in a noisy room: speech less than this many dB above the background (or not known).
     shaky_main_confidence: float = 0.6
-    shaky_min_open_score: float = 0.3
+    shaky_min_open_score: float = 0.35
     noisy_room_db: float = 22.0
     # An answer whose phrase-list words span less than this share of the time the open
     # decoder heard words in becomes "Did you mean …?": the FAQ's phrasings explained only a
