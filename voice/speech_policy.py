@@ -86,7 +86,7 @@ def judge(
     another subject turns it into a decline. A "Did you mean …?" that a clear open transcript
     answers on its own, with the same entry, is answered.
     """
-    result = _judge_main(matcher, main, open_transcript, policy)
+    result, open_support = _judge_main(matcher, main, open_transcript, policy)
     if open_transcript is None:
         return result
     if result.action is Action.CONFIRM and _open_agrees(
@@ -101,12 +101,11 @@ def judge(
         result = replace(result, action=Action.CONFIRM, reason="unsure_hearing")
     if (
         result.action is Action.ANSWER
-        and result.entry_id is not None
+        and open_support is not None  # scored for this entry by _judge_main
         and (speech_to_background_db is None or speech_to_background_db < policy.noisy_room_db)
         and main.confidence is not None
         and main.confidence < policy.shaky_main_confidence
-        and _score_for(matcher, open_transcript.clean_text, result.entry_id)
-        < policy.shaky_min_open_score
+        and open_support < policy.shaky_min_open_score
     ):
         result = replace(result, action=Action.CONFIRM, reason="decoders_disagree")
     if (
@@ -152,43 +151,50 @@ def _open_agrees(
 
 def _judge_main(
     matcher: Matcher, main: Transcript, open_transcript: Transcript | None, policy: SpeechPolicy
-) -> MatchResult:
-    """The phrase-list transcript's match, trusted as far as the hearing allows."""
+) -> tuple[MatchResult, float | None]:
+    """The phrase-list transcript's match, trusted as far as the hearing allows, and how well
+    the open transcript supports its entry (None when that was not scored)."""
     text = main.clean_text
     if not text.strip():
-        return MatchResult(text, Action.DECLINE, reason="no_speech")
+        return MatchResult(text, Action.DECLINE, reason="no_speech"), None
     result = matcher.match(text, heard=True)
     words = main.text.split()
     if result.action is Action.COMMAND:
         if result.command is Command.YES and not _heard_clearly(main, open_transcript, policy):
             # A "yes" answers a pending "Did you mean …?": it must be heard as clearly as an
             # answer would need to be, or it is not taken as a yes.
-            return replace(result, action=Action.DECLINE, command=None, reason="unsure_hearing")
-        return result
+            return (
+                replace(result, action=Action.DECLINE, command=None, reason="unsure_hearing"),
+                None,
+            )
+        return result, None
     unknown_share = main.unknown_words / len(words) if words else 0.0
     if unknown_share > policy.decline_unknown_share:
-        return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words")
+        return replace(result, action=Action.DECLINE, entry_id=None, reason="unknown_words"), None
+    open_score: float | None = None
     open_text = open_transcript.clean_text if open_transcript is not None else None
     if result.entry_id is not None and open_text is not None:
         if policy.veto_other_subject and matcher.names_other_subject(
             open_text, text, result.entry_id
         ):
-            return replace(result, action=Action.DECLINE, entry_id=None, reason="other_subject")
+            declined = replace(result, action=Action.DECLINE, entry_id=None, reason="other_subject")
+            return declined, None
         open_score = _score_for(matcher, open_text, result.entry_id)
         if result.action is Action.CONFIRM and open_score < policy.confirm_min_open_score:
-            return replace(
+            declined = replace(
                 result, action=Action.DECLINE, entry_id=None, reason="decoders_disagree"
             )
+            return declined, open_score
         if result.action is Action.ANSWER and open_score < policy.answer_min_open_score:
-            return replace(result, action=Action.CONFIRM, reason="decoders_disagree")
+            return replace(result, action=Action.CONFIRM, reason="decoders_disagree"), open_score
     if result.action is not Action.ANSWER:
-        return result
+        return result, open_score
     confidence = main.confidence
     if confidence is not None and confidence < policy.min_word_confidence:
-        return replace(result, action=Action.CONFIRM, reason="unsure_hearing")
+        return replace(result, action=Action.CONFIRM, reason="unsure_hearing"), open_score
     if unknown_share > policy.confirm_unknown_share:
-        return replace(result, action=Action.CONFIRM, reason="unknown_words")
-    return result
+        return replace(result, action=Action.CONFIRM, reason="unknown_words"), open_score
+    return result, open_score
 
 
 def _heard_clearly(
