@@ -78,3 +78,17 @@ def test_reset_forgets_the_last_utterance() -> None:
     meter.reset()
     assert meter.frames == 0
     assert meter.speech_to_background_db() is None
+
+
+def test_levels_measured_by_speech_activity_give_the_same_result() -> None:
+    # The kiosk measures frame levels once, in SpeechActivity, and hands them to the meter.
+    from voice.speech_activity import SpeechActivity
+
+    room = noise(3.0, -45.0)
+    room[RATE : 2 * RATE] += tone(1.0, -12.0)
+    data = pcm(room)
+    activity, shared = SpeechActivity(), NoiseMeter()
+    for i in range(0, len(data), 1600):
+        shared.add(activity.feed(data[i : i + 1600]))
+    assert shared.frames == 300
+    assert shared.speech_to_background_db() == measure(room)

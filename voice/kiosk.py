@@ -271,8 +271,8 @@ class Kiosk:
             return
         try:
             partial = self.decoder.accept(chunk.pcm)
-            self.activity.feed(chunk.pcm)  # on the phrase-list decoder's stream clock
-            self.noise.feed(chunk.pcm)
+            # On the phrase-list decoder's stream clock; the noise meter takes the same levels.
+            self.noise.add(self.activity.feed(chunk.pcm))
             self.open_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)

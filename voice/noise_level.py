@@ -12,6 +12,7 @@ memory than a short question.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from voice.pcm import FrameLevels
 
@@ -38,7 +39,10 @@ class NoiseMeter:
 
     def feed(self, pcm: bytes) -> None:
         """Take the next chunk; samples short of a whole frame wait for the next one."""
-        levels = self._frames.feed(pcm)
+        self.add(self._frames.feed(pcm))
+
+    def add(self, levels: npt.NDArray[np.float64]) -> None:
+        """Take 10 ms frame levels (dBFS) already measured, e.g. by SpeechActivity.feed."""
         bins = np.clip(((levels - _LOWEST_DB) / _BIN_DB).astype(np.int64), 0, _BINS - 1)
         self._counts += np.bincount(bins, minlength=_BINS)
 

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from voice.pcm import FrameLevels
 
@@ -72,14 +73,16 @@ class SpeechActivity:
             return (*self._runs, SoundRun(self._run_start, self._time_s))
         return tuple(self._runs)
 
-    def feed(self, pcm: bytes) -> None:
+    def feed(self, pcm: bytes) -> npt.NDArray[np.float64]:
         """Take the next chunk of 16 kHz mono 16-bit audio (the stream the recognizer gets).
 
         Times count whole 10 ms frames: samples short of a frame wait for the next chunk.
+        Returns the levels of the frames the chunk completed (in dBFS), for other meters of
+        the same stream (voice/noise_level.py).
         """
         levels = self._frames.feed(pcm)
         if len(levels) == 0:
-            return
+            return levels
         s = self.settings
         floor = (
             float(np.percentile(np.fromiter(self._levels, float), s.floor_percentile))
@@ -99,6 +102,7 @@ class SpeechActivity:
             self._step(loud)
         while self._runs and self._runs[0].end_s < self._time_s - s.keep_runs_s:
             self._runs.popleft()
+        return levels
 
     def _min_run(self) -> float:
         return self.settings.min_run_s - 1e-9
