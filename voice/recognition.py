@@ -121,10 +121,13 @@ class Decoder:
         else:
             partial_text = str(data.get("partial", ""))
         self._live_text = partial_text
-        texts = [*self._texts, partial_text] if partial_text else list(self._texts)
         last_end = self._words[-1].end if self._words else None
         in_speech = any(w != UNKNOWN_WORD for w in partial_text.split())
-        return Partial(" ".join(t for t in texts if t), last_end, segment_done, in_speech)
+        return Partial(self._hypothesis(), last_end, segment_done, in_speech)
+
+    def _hypothesis(self) -> str:
+        """The finished segments' text followed by the live partial."""
+        return " ".join(t for t in [*self._texts, self._live_text] if t)
 
     def _take_segment(self, data: dict[str, Any]) -> None:
         text = str(data.get("text", "")).strip()
@@ -138,9 +141,8 @@ class Decoder:
         Word confidences and times come with it only when every word is in a finished segment
         (no live partial): Vosk gives them for finished segments alone.
         """
-        texts = [*self._texts, self._live_text] if self._live_text else self._texts
         words = () if self._live_text.strip() else tuple(self._words)
-        return Transcript(" ".join(t for t in texts if t), words, self.stream_time, 0.0)
+        return Transcript(self._hypothesis(), words, self.stream_time, 0.0)
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
