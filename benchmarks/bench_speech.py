@@ -41,7 +41,7 @@ from speechgen import (  # noqa: E402
 )
 
 from voice.ask_audio import choose_result  # noqa: E402
-from voice.content import default_content_dir, load_content  # noqa: E402
+from voice.content import Faq, default_content_dir, load_content  # noqa: E402
 from voice.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402
 from voice.hearing import HeardQuestion, SpeechRecognizer  # noqa: E402
 from voice.match_result import Action, MatchResult  # noqa: E402
@@ -79,7 +79,7 @@ def decode_file(
 
 
 def policy_result(
-    policy: str, faq, matcher: Matcher, heard: HeardQuestion  # type: ignore[no-untyped-def]
+    policy: str, faq: Faq, matcher: Matcher, heard: HeardQuestion
 ) -> MatchResult:
     if policy == "open":
         assert heard.open is not None
@@ -175,14 +175,14 @@ def main() -> None:
     by_condition: dict[str, list[Decoded]] = defaultdict(list)
     for d in decoded:
         by_condition[d.condition].append(d)
-    for condition, rows in by_condition.items():
+    for name, rows in by_condition.items():
         for policy in ("open", "phrases", "auto"):
             report = EvalReport()
             for d in rows:
                 result = policy_result(policy, faq, matcher, d.heard)
                 report.add(EvalItem("", d.expected, 0), result)
             d_n = max(report.in_domain, 1)
-            print(f"{condition:20s} {policy:8s} {report.correct_pct:7.1f}% "
+            print(f"{name:20s} {policy:8s} {report.correct_pct:7.1f}% "
                   f"{100 * report.confirm / d_n:7.1f}% {report.wrong_pct:6.1f}% "
                   f"{100 * report.decline / d_n:7.1f}% {report.false_accept_pct:6.1f}% "
                   f"{100 * report.ood_confirm / max(report.out_of_domain, 1):7.1f}%")

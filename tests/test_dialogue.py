@@ -12,6 +12,7 @@ from voice.events import (
     Caption,
     DialogueAction,
     EndSession,
+    Event,
     Heard,
     Key,
     KeyPressed,
@@ -121,7 +122,7 @@ def test_started_greets_with_safety_notice_and_usage_then_listens() -> None:
 
 def test_every_say_is_preceded_by_its_kiosk_caption() -> None:
     d = Dialogue(FAQ, FakeMatcher(), DialogueSettings())
-    script = [
+    script: list[Event] = [
         Started(at=0.0),
         Heard(1, "rash thing"),
         Heard(2, "yes"),

@@ -13,7 +13,8 @@ RATE = 16000
 def tone(seconds: float, dbfs: float, freq: float = 440.0) -> np.ndarray:
     """A sine whose RMS level is ``dbfs``."""
     t = np.arange(int(RATE * seconds)) / RATE
-    return np.sqrt(2) * 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq * t)
+    samples: np.ndarray = np.sqrt(2) * 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq * t)
+    return samples
 
 
 def noise(seconds: float, dbfs: float, seed: int = 1) -> np.ndarray:
@@ -21,7 +22,7 @@ def noise(seconds: float, dbfs: float, seed: int = 1) -> np.ndarray:
 
 
 def pcm(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    return bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def measure(samples: np.ndarray, chunk_ms: int = 50) -> float | None:

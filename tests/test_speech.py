@@ -13,6 +13,7 @@ import soundfile
 
 from voice import speech
 from voice.errors import SpeechError, UsageError
+from voice.sentences import split_sentences
 from voice.speech import (
     DEFAULT_RATE,
     DEFAULT_VOLUME,
@@ -185,7 +186,7 @@ def test_synthesize_to_wav_joins_sentences_with_pauses_and_applies_volume(
     text = "The pharmacy is on the ground floor. It opens at nine. Ask at reception for help."
     settings = SpeechSettings(volume=0.5)
     synth = Pyttsx3Synthesizer()
-    parts = [synth.synthesize(s, settings.rate_wpm) for s in speech.split_sentences(text)]
+    parts = [synth.synthesize(s, settings.rate_wpm) for s in split_sentences(text)]
     path = tmp_path / "answer.wav"
     audio = synthesize_to_wav(text, settings, path, synth)
     expected_s = sum(p.duration_s for p in parts) + 2 * SENTENCE_PAUSE_S
