@@ -125,10 +125,27 @@ def main() -> None:
     print("memory (VmRSS of the kiosk process):")
     for count, mb in memory:
         print(f"  after {count:4d} questions: {mb:6.1f} MB")
-    if len(memory) > 4:
-        later = memory[len(memory) // 2 :]
-        slope = (later[-1][1] - later[0][1]) / max(later[-1][0] - later[0][0], 1)
-        print(f"  growth over the second half: {slope * 100:+.2f} MB per 100 questions")
+    print_memory_trend(memory)
+
+
+def print_memory_trend(memory: list[tuple[int, float]]) -> None:
+    """Whether memory grows once the kiosk has settled (after its first 10 questions).
+
+    The allocator hands memory back now and then, so the first and last sample alone can show
+    a dip as growth: compare the highest level in each half, and fit a line through all.
+    """
+    settled = [(n, mb) for n, mb in memory if n >= 10]
+    if len(settled) < 4:
+        return
+    half = len(settled) // 2
+    first, second = settled[:half], settled[half:]
+    print(f"  from question {settled[0][0]} on: {min(mb for _, mb in settled):.1f} to "
+          f"{max(mb for _, mb in settled):.1f} MB; highest in the first half "
+          f"{max(mb for _, mb in first):.1f} MB, in the second half "
+          f"{max(mb for _, mb in second):.1f} MB")
+    slope = statistics.linear_regression([n for n, _ in settled], [mb for _, mb in settled])[0]
+    print(f"  fitted trend from question {settled[0][0]} on: "
+          f"{slope * 100:+.2f} MB per 100 questions")
 
 
 if __name__ == "__main__":

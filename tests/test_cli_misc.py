@@ -322,7 +322,7 @@ def test_clear_silence_is_never_longer_than_end_silence() -> None:
     default = settings_from_args(build_parser().parse_args(["run"]))
     assert (default.clear_silence_ms, default.unclear_silence_ms, default.end_silence_ms) == (
         800,
-        1000,
+        900,
         1400,
     )
 

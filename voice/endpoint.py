@@ -6,7 +6,7 @@ been heard so far, in three steps:
 - a clear question or command ends after a short silence (0.8 s);
 - a hypothesis that ends on a whole word but is not yet a clear question ("will this treatment"),
   or a clear question that ends on a word that usually needs more ("… where it goes in"), gets a
-  longer one (1.0 s);
+  longer one (0.9 s);
 - an unclear one that ends on a word that needs more after it ("how long do the", "um") gets the
   longest (1.4 s): that is where people stop to find the next word.
 
@@ -39,7 +39,7 @@ class EndpointSettings:
     """Trailing-silence rules, in seconds."""
 
     complete_silence_s: float = 0.8  # a clear question or a command
-    unclear_silence_s: float = 1.0  # ends on a whole word, but not yet a clear question
+    unclear_silence_s: float = 0.9  # ends on a whole word, but not yet a clear question
     incomplete_silence_s: float = 1.4  # ends on a word that needs more ("how long do the")
     max_utterance_s: float = 20.0
     # Sound starting this long after the last word is the patient going on (not its tail) ...

@@ -41,7 +41,7 @@ class KioskSettings:
     idle_timeout_s: float = 90.0
     # All longer than the ~700 ms pauses older speakers make inside a sentence.
     end_silence_ms: int = 1400
-    unclear_silence_ms: int = 1000
+    unclear_silence_ms: int = 900
     clear_silence_ms: int = 800
     max_question_s: float = 20.0
     log_transcripts: bool = False
@@ -125,10 +125,10 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     run.add_argument(
         "--unclear-silence",
         type=int,
-        default=1000,
+        default=900,
         metavar="MS",
         help="silence that ends a question that ends on a whole word but is not yet clear "
-        "(default 1000 ms, or --end-silence if less)",
+        "(default 900 ms, or --end-silence if less)",
     )
     run.add_argument(
         "--clear-silence",
