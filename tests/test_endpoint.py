@@ -8,6 +8,8 @@ from voice.endpoint import EndpointSettings, EndpointState, assess, looks_unfini
 from voice.speech_activity import SoundRun
 
 DEFAULT = EndpointSettings()
+# Past the clear-question wait, short of the unclear one, whatever the two defaults are.
+BETWEEN_CLEAR_AND_UNCLEAR_S = (DEFAULT.complete_silence_s + DEFAULT.unclear_silence_s) / 2
 
 
 def _assess(
@@ -85,24 +87,22 @@ def test_complete_hypothesis_ends_after_the_short_silence_not_before() -> None:
     assert after.silence_s == pytest.approx(DEFAULT.complete_silence_s + 0.3)
 
 
-def test_a_clear_question_ending_on_a_word_that_needs_more_waits_the_unclear_silence() -> None:
-    text = "will it hurt where they put the medicine in"
-    assert looks_unfinished(text)
-    short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=True)
+@pytest.mark.parametrize(
+    ("text", "complete", "unfinished"),
+    [
+        # a clear question that ends on a word that usually needs more
+        ("will it hurt where they put the medicine in", True, True),
+        # not a clear question yet, but it ends on a whole word
+        ("my granddaughter said something about spreading", False, False),
+    ],
+)
+def test_these_wait_the_unclear_silence(text: str, complete: bool, unfinished: bool) -> None:
+    assert looks_unfinished(text) is unfinished
+    short = _assess(text, BETWEEN_CLEAR_AND_UNCLEAR_S, complete=complete)
     assert short.needed_s == DEFAULT.unclear_silence_s
     assert not short.ended
-    assert not _assess(text, DEFAULT.unclear_silence_s - 0.05, complete=True).ended
-    assert _assess(text, DEFAULT.unclear_silence_s + 0.001, complete=True).ended
-
-
-def test_not_complete_on_a_whole_word_needs_the_unclear_silence() -> None:
-    text = "my granddaughter said something about spreading"
-    assert not looks_unfinished(text)
-    short = _assess(text, DEFAULT.complete_silence_s + 0.1, complete=False)
-    assert short.needed_s == DEFAULT.unclear_silence_s
-    assert not short.ended
-    assert not _assess(text, DEFAULT.unclear_silence_s - 0.05, complete=False).ended
-    assert _assess(text, DEFAULT.unclear_silence_s + 0.01, complete=False).ended
+    assert not _assess(text, DEFAULT.unclear_silence_s - 0.05, complete=complete).ended
+    assert _assess(text, DEFAULT.unclear_silence_s + 0.001, complete=complete).ended
 
 
 def test_not_complete_on_a_word_that_needs_more_needs_the_long_silence() -> None:
@@ -116,7 +116,7 @@ def test_not_complete_on_a_word_that_needs_more_needs_the_long_silence() -> None
 def test_is_command_without_complete_is_no_clear_command() -> None:
     # The caller sets both for a command; is_command alone is no confident decision.
     state = _assess(
-        "say it again", DEFAULT.complete_silence_s + 0.1, complete=False, is_command=True
+        "say it again", BETWEEN_CLEAR_AND_UNCLEAR_S, complete=False, is_command=True
     )
     assert state.needed_s == DEFAULT.unclear_silence_s
     assert not state.ended
@@ -124,7 +124,7 @@ def test_is_command_without_complete_is_no_clear_command() -> None:
 
 def test_a_complete_question_ending_in_a_continuation_word_still_waits() -> None:
     # Only commands get the short silence whatever their last word; a question does not.
-    state = _assess("what is it that", DEFAULT.complete_silence_s + 0.1, complete=True)
+    state = _assess("what is it that", BETWEEN_CLEAR_AND_UNCLEAR_S, complete=True)
     assert state.needed_s == DEFAULT.unclear_silence_s
     assert not state.ended
 
