@@ -30,7 +30,7 @@ from kiosk_driver import KioskProcess, record, spoken  # noqa: E402
 from pulse_harness import Timeline, VirtualAudio  # noqa: E402
 from speechgen import VoiceSpec  # noqa: E402
 
-from voice.evaluation import OUT_OF_DOMAIN, read_eval_file  # noqa: E402
+from voice.matching.evaluation import OUT_OF_DOMAIN, read_eval_file  # noqa: E402
 
 VOICES = [VoiceSpec("flite", v, None, None) for v in ("slt", "kal16", "awb", "rms")]
 

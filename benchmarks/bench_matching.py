@@ -22,11 +22,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from voice.content import Entry, Faq, default_content_dir, load_content
-from voice.evaluation import read_eval_file
-from voice.keywords import STOP_WORDS
-from voice.matching import Matcher
-from voice.normalize import normalize
+from voice.content.loader import Entry, Faq, default_content_dir, load_content
+from voice.matching.evaluation import read_eval_file
+from voice.matching.keywords import STOP_WORDS
+from voice.matching.matcher import Matcher
+from voice.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = ROOT / "tests" / "data" / "typed_eval.tsv"
@@ -158,7 +158,7 @@ def time_subprocess(args: list[str]) -> float:
 def import_offenders(top: int = 12) -> list[tuple[int, str]]:
     """The modules with the largest cumulative import time (microseconds) for `voice ask`."""
     code = (
-        "import sys; from voice.cli import main; "
+        "import sys; from voice.cli.main import main; "
         "sys.argv=['voice','ask','--text','how successful is immunotherapy']; main()"
     )
     done = subprocess.run(

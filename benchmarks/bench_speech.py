@@ -40,13 +40,13 @@ from speechgen import (  # noqa: E402
     validation_voices,
 )
 
-from voice.ask_audio import choose_result  # noqa: E402
-from voice.content import Faq, default_content_dir, load_content  # noqa: E402
-from voice.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402
-from voice.hearing import HeardQuestion, SpeechRecognizer  # noqa: E402
-from voice.match_result import Action, MatchResult  # noqa: E402
-from voice.matching import Matcher  # noqa: E402
-from voice.transcript import Transcript, WordConfidence  # noqa: E402
+from voice.ask.recorded import choose_result  # noqa: E402
+from voice.content.loader import Faq, default_content_dir, load_content  # noqa: E402
+from voice.hearing.recognizer import HeardQuestion, SpeechRecognizer  # noqa: E402
+from voice.hearing.transcript import Transcript, WordConfidence  # noqa: E402
+from voice.matching.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402
+from voice.matching.matcher import Matcher  # noqa: E402
+from voice.matching.result import Action, MatchResult  # noqa: E402
 
 
 @dataclass(frozen=True)

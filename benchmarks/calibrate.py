@@ -18,10 +18,10 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from voice.content import default_content_dir, load_content
-from voice.evaluation import OUT_OF_DOMAIN, EvalItem, read_eval_file
-from voice.match_result import Candidate
-from voice.matching import Matcher, Thresholds
+from voice.content.loader import default_content_dir, load_content
+from voice.matching.evaluation import OUT_OF_DOMAIN, EvalItem, read_eval_file
+from voice.matching.matcher import Matcher, Thresholds
+from voice.matching.result import Candidate
 
 MAX_WRONG = 0.01
 MAX_FA = 0.015

@@ -1,4 +1,4 @@
-"""Calibrate the spoken-question policy (voice.speech_policy.SpeechPolicy) on decoded training
+"""Calibrate the spoken-question policy (voice.hearing.policy.SpeechPolicy) on decoded training
 audio.
 
 Reads the JSON lines written by `bench_speech.py --dump` (training voices only), grid-searches
@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from bench_speech import load_dump  # noqa: E402
 
-from voice.content import default_content_dir, load_content  # noqa: E402
-from voice.evaluation import EvalItem, EvalReport  # noqa: E402
-from voice.matching import Matcher  # noqa: E402
-from voice.speech_policy import DEFAULT_POLICY, SpeechPolicy, judge  # noqa: E402
+from voice.content.loader import default_content_dir, load_content  # noqa: E402
+from voice.hearing.policy import DEFAULT_POLICY, SpeechPolicy, judge  # noqa: E402
+from voice.matching.evaluation import EvalItem, EvalReport  # noqa: E402
+from voice.matching.matcher import Matcher  # noqa: E402
 
 MAX_WRONG = 2.0  # percent, per condition
 MAX_FA = 3.0

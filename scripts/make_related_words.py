@@ -1,4 +1,4 @@
-"""Regenerate voice/data/related_words.txt: everyday words and the words WordNet relates them to.
+"""Regenerate voice/matching/data/related_words.txt: everyday words and their WordNet relatives.
 
 For each word the speech model can say (and each common English word), the line lists its base
 forms ("grew" -> "grow", "shivers" -> "shiver"), then, for its most used part of speech only,
@@ -6,8 +6,8 @@ the other words of its most common sense and the words derived from it ("redness
 "inflame" -> "inflammation"). Rarer senses and parts of speech are left out: they bring in
 unrelated words ("number" as a verb is "come to", "phone" as a verb is "call"). So are base
 forms far rarer than the word's main one ("riding" is "ride", not "rid"). The matcher
-(voice/related_words.py) uses the lines only for question words the FAQ never uses, to find the
-FAQ word that was meant.
+(voice/matching/related_words.py) uses the lines only for question words the FAQ never uses, to
+find the FAQ word that was meant.
 
 Only this script needs WordNet (Debian: `sudo apt-get install wordnet-base`) and the model; the
 kiosk reads the committed file.
@@ -25,13 +25,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from voice.keywords import STOP_WORDS  # noqa: E402
-from voice.model import locate_model  # noqa: E402
-from voice.phrase_list import common_words  # noqa: E402
-from voice.vocabulary import load_vocabulary  # noqa: E402
+from voice.hearing.phrase_list import common_words  # noqa: E402
+from voice.hearing.vocabulary import load_vocabulary  # noqa: E402
+from voice.install.fetch import locate_model  # noqa: E402
+from voice.matching.keywords import STOP_WORDS  # noqa: E402
 
 WORDNET = Path("/usr/share/wordnet")
-OUT = REPO / "voice" / "data" / "related_words.txt"
+OUT = REPO / "voice" / "matching" / "data" / "related_words.txt"
 FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 # WordNet's own detachment rules for regular inflections (as in its morphy function).
 ENDINGS = {
@@ -51,7 +51,7 @@ Pointer = tuple[str, int, str, int, int]
 HEADER = """\
 # Words and the words WordNet relates them to: base forms, the other words of the most common
 # sense, and derived words. One line per word: the word, a tab, the related words. The matcher
-# uses these only for question words the FAQ never uses (see voice/related_words.py).
+# uses these only for question words the FAQ never uses (see voice/matching/related_words.py).
 # Regenerate with scripts/make_related_words.py.
 # Source: WordNet 3.0 (Debian package wordnet-base), under this licence:
 #

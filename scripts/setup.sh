@@ -49,7 +49,7 @@ model_present() {
 PACKAGES=(python3-venv python3-pip ca-certificates libportaudio2 libsndfile1 espeak-ng
     alsa-utils pulseaudio pulseaudio-utils libasound2-plugins sox flite festival
     festvox-kallpc16k pocketsphinx-testdata)
-# The model comes through mvn when it is installed, else over HTTPS (see voice/model.py), so
+# The model comes through mvn when it is installed, else over HTTPS (see voice/install/model.py), so
 # Maven itself is not installed just for one download.
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

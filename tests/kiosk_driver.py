@@ -20,7 +20,7 @@ import numpy as np
 from pulse_harness import Recording, VirtualAudio, read_wav
 from speechgen import AudioCache, VoiceSpec
 
-from voice.normalize import normalize
+from voice.text.normalize import normalize
 
 REPO = Path(__file__).resolve().parents[1]
 VOICE = REPO / ".venv" / "bin" / "voice"
@@ -112,9 +112,9 @@ def speaker_audio(recording_wav: Path) -> tuple[np.ndarray, int]:
 
 def transcribe_samples(samples: np.ndarray, rate: int) -> str:
     """Open-vocabulary Vosk transcript of float samples at 16 kHz."""
-    from voice.model import load_model, locate_model
-    from voice.pcm import float_to_pcm16
-    from voice.recognition import decode_chunks
+    from voice.audio.pcm import float_to_pcm16
+    from voice.hearing.decoder import decode_chunks
+    from voice.hearing.model import load_model, locate_model
 
     assert rate == 16000, rate
     pcm = float_to_pcm16(samples)

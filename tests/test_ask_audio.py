@@ -20,10 +20,10 @@ import pytest
 import soundfile as sf
 from speechgen import AudioCache, Condition, NoiseKind, VoiceSpec, noise_only
 
-from voice.ask import JSON_FIELDS
-from voice.content import Faq, default_content_dir, load_content
+from voice.ask.record import JSON_FIELDS
+from voice.content.loader import Faq, default_content_dir, load_content
 from voice.errors import ModelError
-from voice.model import locate_model
+from voice.hearing.model import locate_model
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from voice.ask import JSON_FIELDS
-from voice.commands import Command
-from voice.content import Faq, default_content_dir, load_content
+from voice.ask.record import JSON_FIELDS
+from voice.content.loader import Faq, default_content_dir, load_content
+from voice.matching.commands import Command
 
 VOICE = str(Path(sys.executable).with_name("voice"))
 REPO = Path(__file__).resolve().parent.parent

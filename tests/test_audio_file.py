@@ -14,9 +14,9 @@ import numpy.typing as npt
 import pytest
 import soundfile as sf
 
-from voice.audio_file import AudioInfo, iter_pcm16, probe, read_pcm16
+from voice.audio.files import AudioInfo, iter_pcm16, probe, read_pcm16
+from voice.audio.pcm import float_to_int16, float_to_pcm16, pcm16_to_float, rms_dbfs
 from voice.errors import AudioError
-from voice.pcm import float_to_int16, float_to_pcm16, pcm16_to_float, rms_dbfs
 
 RATES = [8000, 16000, 22050, 44100, 48000]
 WAV_SUBTYPES = ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"]

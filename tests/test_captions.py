@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from voice.captions import CaptionDisplay
-from voice.events import Caption, Role
+from voice.kiosk.captions import CaptionDisplay
+from voice.kiosk.events import Caption, Role
 
 ANSI = re.compile(r"\x1b(\[[0-9;]*m|#[34])")
 LONG = (

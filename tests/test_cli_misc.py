@@ -13,11 +13,11 @@ import pytest
 import soundfile
 
 from voice import __version__
-from voice.cli import build_parser
-from voice.content import default_content_dir
+from voice.cli.main import build_parser
+from voice.content.loader import default_content_dir
 from voice.errors import UsageError
-from voice.kiosk_options import Activation, KioskSettings, settings_from_args
-from voice.model import locate_model
+from voice.hearing.model import locate_model
+from voice.kiosk.settings import Activation, KioskSettings, settings_from_args
 
 REPO = Path(__file__).resolve().parent.parent
 VOICE = Path(sys.executable).parent / "voice"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from voice.commands import COMMAND_PHRASES, Command
-from voice.content import default_content_dir, load_content
-from voice.evaluation import read_eval_file
-from voice.match_result import Action
-from voice.matching import Matcher
+from voice.content.loader import default_content_dir, load_content
+from voice.matching.commands import COMMAND_PHRASES, Command
+from voice.matching.evaluation import read_eval_file
+from voice.matching.matcher import Matcher
+from voice.matching.result import Action
 
 EVAL_FILE = Path(__file__).parent / "data" / "typed_eval.tsv"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.content import (
+from voice.content.loader import (
     CONTENT_ENV_VAR,
     Faq,
     check_content,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from voice.commands import Command
-from voice.content import Entry, Faq, Messages
-from voice.dialogue import Dialogue, DialogueSettings, spoken_list
+from voice.content.loader import Entry, Faq, Messages
 from voice.errors import UsageError
-from voice.events import (
+from voice.kiosk.dialogue import Dialogue, DialogueSettings, spoken_list
+from voice.kiosk.events import (
     Caption,
     DialogueAction,
     EndSession,
@@ -28,7 +27,8 @@ from voice.events import (
     StopSpeaking,
     Tick,
 )
-from voice.match_result import Action, MatchResult
+from voice.matching.commands import Command
+from voice.matching.result import Action, MatchResult
 
 MESSAGES = Messages(
     greeting="Hello, I answer questions about immunotherapy.",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice.echo import (
+from voice.hearing.transcript import Transcript, WordConfidence
+from voice.kiosk.echo import (
     FRAME_S,
     SILENT_DB,
     DoubleTalkDetector,
@@ -14,7 +15,6 @@ from voice.echo import (
     open_without_echo,
     without_echo,
 )
-from voice.transcript import Transcript, WordConfidence
 
 
 def test_frame_levels_of_a_full_scale_square_wave_are_zero_db() -> None:

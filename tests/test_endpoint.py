@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice.endpoint import EndpointSettings, EndpointState, assess, looks_unfinished
-from voice.speech_activity import SoundRun
+from voice.audio.speech_activity import SoundRun
+from voice.kiosk.endpoint import EndpointSettings, EndpointState, assess, looks_unfinished
 
 DEFAULT = EndpointSettings()
 # Past the clear-question wait, short of the unclear one, whatever the two defaults are.
@@ -256,7 +256,7 @@ def test_looks_unfinished(text: str, unfinished: bool) -> None:
 
 
 def test_every_command_phrase_ends_after_the_short_silence() -> None:
-    from voice.commands import COMMAND_PHRASES
+    from voice.matching.commands import COMMAND_PHRASES
 
     phrases = [phrase for group in COMMAND_PHRASES.values() for phrase in group]
     # The point of the rule: some commands end in a continuation word.

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.content import default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
 from voice.errors import UsageError
-from voice.evaluation import OUT_OF_DOMAIN, EvalReport, evaluate, read_eval_file
-from voice.matching import Matcher
+from voice.matching.evaluation import OUT_OF_DOMAIN, EvalReport, evaluate, read_eval_file
+from voice.matching.matcher import Matcher
 
 DATA = Path(__file__).parent / "data"
 EVAL_FILE = DATA / "typed_eval.tsv"

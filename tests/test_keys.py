@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice.events import Key
-from voice.keys import KEY_MAP, PUSH_TO_TALK, decode_keys
+from voice.kiosk.events import Key
+from voice.kiosk.keys import KEY_MAP, PUSH_TO_TALK, decode_keys
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from kiosk_driver import (
 )
 from pulse_harness import Timeline, VirtualAudio
 
-from voice.content import default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
 
 pytestmark = pytest.mark.e2e
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.content import Faq, default_content_dir, load_content
-from voice.evaluation import read_eval_file
-from voice.match_result import Action, MatchResult
-from voice.matching import Matcher, Thresholds
+from voice.content.loader import Faq, default_content_dir, load_content
+from voice.matching.evaluation import read_eval_file
+from voice.matching.matcher import Matcher, Thresholds
+from voice.matching.result import Action, MatchResult
 
 EVAL_FILE = Path(__file__).parent / "data" / "typed_eval.tsv"
 FAQ = load_content(default_content_dir())

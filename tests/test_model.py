@@ -11,20 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from voice import model as voice_model
+import voice.hearing.model as voice_model
+import voice.paths as voice_paths
 from voice.errors import ModelError
-from voice.model import (
-    Manifest,
-    Source,
-    SourceKind,
-    default_sources,
-    describe_model,
-    fetch_model,
-    load_manifest,
-    load_model,
-    locate_model,
-    verify_model,
-)
+from voice.hearing.model import load_model, locate_model
+from voice.install.fetch import Source, SourceKind, default_sources, fetch_model
+from voice.install.manifest import Manifest, describe_model, load_manifest, verify_model
 
 LOCAL_AAR = (
     Path.home() / ".m2/repository/com/alphacephei/vosk-model-en/0.3.45/vosk-model-en-0.3.45.aar"
@@ -336,4 +328,4 @@ def test_models_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setenv("VOICE_MODELS_DIR", str(tmp_path))
     assert voice_model.default_model_dir() == tmp_path / "vosk-model-small-en-us-0.15"
     monkeypatch.delenv("VOICE_MODELS_DIR")
-    assert voice_model.default_model_dir().parent == voice_model.REPO_ROOT / "models"
+    assert voice_model.default_model_dir().parent == voice_paths.checkout_root() / "models"  # type: ignore[operator]

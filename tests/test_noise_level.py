@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice.noise_level import NoiseMeter
+from voice.audio.levels import NoiseMeter
 
 RATE = 16000
 
@@ -83,7 +83,7 @@ def test_reset_forgets_the_last_utterance() -> None:
 
 def test_levels_measured_by_speech_activity_give_the_same_result() -> None:
     # The kiosk measures frame levels once, in SpeechActivity, and hands them to the meter.
-    from voice.speech_activity import SpeechActivity
+    from voice.audio.speech_activity import SpeechActivity
 
     room = noise(3.0, -45.0)
     room[RATE : 2 * RATE] += tone(1.0, -12.0)

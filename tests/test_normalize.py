@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.normalize import normalize
+from voice.text.normalize import normalize
 
 
 @pytest.mark.parametrize(

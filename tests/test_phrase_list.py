@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.commands import COMMAND_PHRASES
-from voice.content import Faq, default_content_dir, load_content
+from voice.content.loader import Faq, default_content_dir, load_content
 from voice.errors import ModelError
-from voice.matching import FOREIGN_WORDS
-from voice.model import locate_model
-from voice.phrase_list import (
+from voice.hearing.model import locate_model
+from voice.hearing.phrase_list import (
     BACKGROUND_WORD_COUNT,
     EXTRA_PHRASES,
     SOUND_ALIKES,
@@ -22,8 +20,10 @@ from voice.phrase_list import (
     number_words,
     spoken_words,
 )
-from voice.transcript import UNKNOWN_WORD
-from voice.vocabulary import load_vocabulary
+from voice.hearing.transcript import UNKNOWN_WORD
+from voice.hearing.vocabulary import load_vocabulary
+from voice.matching.commands import COMMAND_PHRASES
+from voice.matching.matcher import FOREIGN_WORDS
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,7 @@ def test_dropped_words_are_reported_and_really_unknown(
     }
     assert set(phrase_list.dropped) <= content_words
     assert len(phrase_list.dropped) <= 10, phrase_list.dropped
-    with caplog.at_level(logging.INFO, logger="voice.phrase_list"):
+    with caplog.at_level(logging.INFO, logger="voice.hearing.phrase_list"):
         build_phrase_list(faq, model_path)
     for word in phrase_list.dropped:
         assert word in caplog.text

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voice.playback import Cue, _resample_linear, _to_float, cue_audio
-from voice.speech import SpeechAudio
+from voice.audio.speaker import Cue, _resample_linear, _to_float, cue_audio
+from voice.speaking.synthesis import SpeechAudio
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,13 +78,13 @@ load-module module-null-sink sink_name=kiosk_speaker
 set-default-sink kiosk_speaker
 """
 
-# The child: plays through voice.playback while parec captures kiosk_speaker.monitor, and
+# The child: plays through voice.audio.speaker while parec captures kiosk_speaker.monitor, and
 # prints what it measured as JSON. Chunk arrival times map captured samples to monotonic time.
 _CHILD = r"""
 import json, subprocess, sys, threading, time
 import numpy as np
-from voice.playback import Speaker, is_available
-from voice.speech import Pyttsx3Synthesizer, join_audio
+from voice.audio.speaker import Speaker, is_available
+from voice.speaking.synthesis import Pyttsx3Synthesizer, join_audio
 
 RATE = 22050
 

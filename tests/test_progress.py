@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from voice import progress as progress_mod
-from voice.progress import ProgressPrinter
+import voice.install.progress as progress_mod
+from voice.install.progress import ProgressPrinter
 
 
 class FakeClock:

@@ -8,21 +8,21 @@ from typing import Any
 
 import pytest
 
-from voice.audio_file import read_pcm16
-from voice.content import default_content_dir, load_content
-from voice.endpoint import EndpointSettings, assess
+from voice.audio.files import read_pcm16
+from voice.audio.speech_activity import SpeechActivity
+from voice.content.loader import default_content_dir, load_content
 from voice.errors import ModelError
-from voice.match_result import Action
-from voice.matching import Matcher
-from voice.model import load_model, locate_model
-from voice.phrase_list import build_phrase_list
-from voice.recognition import SAMPLE_RATE, Decoder, Partial, decode_chunks
-from voice.speech_activity import SpeechActivity
-from voice.transcript import UNKNOWN_WORD, Transcript, WordConfidence
+from voice.hearing.decoder import SAMPLE_RATE, Decoder, Partial, decode_chunks
+from voice.hearing.model import load_model, locate_model
+from voice.hearing.phrase_list import build_phrase_list
+from voice.hearing.transcript import UNKNOWN_WORD, Transcript, WordConfidence
+from voice.kiosk.endpoint import EndpointSettings, assess
+from voice.matching.matcher import Matcher
+from voice.matching.result import Action
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BYTES_PER_S = SAMPLE_RATE * 2
-KIOSK_CHUNK_MS = 50  # voice.microphone.CHUNK_MS
+KIOSK_CHUNK_MS = 50  # voice.audio.microphone.CHUNK_MS
 
 
 def chunks(pcm: bytes, ms: int) -> Iterator[bytes]:
@@ -432,8 +432,8 @@ def test_so_far_gives_word_confidences_once_the_segment_has_closed(
 
 
 def test_hear_file_measures_how_far_the_speech_is_above_the_background() -> None:
-    from voice.hearing import SpeechRecognizer
-    from voice.speech_policy import DEFAULT_POLICY
+    from voice.hearing.policy import DEFAULT_POLICY
+    from voice.hearing.recognizer import SpeechRecognizer
 
     try:
         recognizer = SpeechRecognizer(load_content(default_content_dir()), None, "auto")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from voice.errors import InstallError
-from voice.keywords import STOP_WORDS, stem
-from voice.related_words import RELATED_WORDS_FILE, load_related
+from voice.matching.keywords import STOP_WORDS, stem
+from voice.matching.related_words import RELATED_WORDS_FILE, load_related
 
 FAQ_WORDS = {w: stem(w) for w in ("swell", "chill", "tremble", "worse", "bad", "grow", "rid")}
 

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from voice.resample import Resampler, resample
+from voice.audio.resample import Resampler, resample
 
 RATES = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.sentences import MAX_CLAUSE_WORDS, split_sentences
+from voice.text.sentences import MAX_CLAUSE_WORDS, split_sentences
 
 
 @pytest.mark.parametrize(

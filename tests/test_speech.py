@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from voice import speech
 from voice.errors import SpeechError, UsageError
-from voice.sentences import split_sentences
-from voice.speech import (
+from voice.speaking import synthesis as speech
+from voice.speaking.synthesis import (
     DEFAULT_RATE,
     DEFAULT_VOLUME,
     MAX_RATE,
@@ -30,6 +29,7 @@ from voice.speech import (
     synthesize_to_wav,
     write_wav,
 )
+from voice.text.sentences import split_sentences
 
 SENTENCE = "Please take a seat and a member of staff will call your name."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice.speech_activity import SAMPLE_RATE, SoundRun, SpeechActivity
+from voice.audio.speech_activity import SAMPLE_RATE, SoundRun, SpeechActivity
 
 RNG = np.random.default_rng(7)
 

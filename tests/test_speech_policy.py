@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from voice.content import default_content_dir, load_content
-from voice.match_result import Action
-from voice.matching import Matcher
-from voice.speech_policy import SpeechPolicy, judge
-from voice.transcript import Transcript, WordConfidence
+from voice.content.loader import default_content_dir, load_content
+from voice.hearing.policy import SpeechPolicy, judge
+from voice.hearing.transcript import Transcript, WordConfidence
+from voice.matching.matcher import Matcher
+from voice.matching.result import Action
 
 
 def heard(text: str, conf: float = 1.0) -> Transcript:

@@ -18,7 +18,7 @@ import soundfile as sf
 from speechgen import AudioCache, VoiceSpec
 
 from voice.errors import ModelError
-from voice.model import locate_model
+from voice.hearing.model import locate_model
 
 pytestmark = pytest.mark.e2e
 

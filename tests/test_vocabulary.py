@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 from voice.errors import ModelError
-from voice.model import default_sources, fetch_model, load_manifest, locate_model
-from voice.vocabulary import (
+from voice.hearing.model import locate_model
+from voice.hearing.vocabulary import (
     FST_MAGIC,
     SYMBOL_TABLE_MAGIC,
     load_vocabulary,
     missing_words,
     split_into_known,
 )
+from voice.install.fetch import default_sources, fetch_model
+from voice.install.manifest import load_manifest
 
 LOCAL_AAR = (
     Path.home() / ".m2/repository/com/alphacephei/vosk-model-en/0.3.45/vosk-model-en-0.3.45.aar"

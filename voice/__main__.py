@@ -1,5 +1,5 @@
 """Allow ``python -m voice``."""
 
-from voice.cli import main
+from voice.cli.main import main
 
 raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""Reading recorded questions from audio files as the 16 kHz mono 16-bit PCM that Vosk wants."""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from voice.audio.pcm import float_to_pcm16
+from voice.audio.resample import Resampler
+from voice.errors import AudioError
+
+logger = logging.getLogger(__name__)
+
+TARGET_RATE = 16000
+# Input read per step; bounds memory whatever the file length (0.5 s of 48 kHz stereo = 384 kB).
+_READ_SECONDS = 0.5
+_SNIFF_BYTES = 4096
+_AGAIN = "Record it again as WAV or FLAC."
+# Everything soundfile/libsndfile (or a damaged header) can throw while opening or reading.
+_READ_ERRORS = (
+    sf.SoundFileError,
+    RuntimeError,
+    OSError,
+    ValueError,
+    TypeError,
+    struct.error,
+    EOFError,
+)
+
+# WAV format codes libsndfile decodes; any other code means an encoding it cannot read.
+_WAV_CODECS_READ = {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0040, 0x0055}
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio file holds, as its header describes it."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    duration_s: float
+    format: str  # container, e.g. "WAV", "WAVEX", "FLAC"
+    subtype: str  # sample encoding, e.g. "PCM_16", "PCM_24", "FLOAT"
+
+
+def probe(path: Path | str) -> AudioInfo:
+    """Describe an audio file without reading its samples; a file with no frames is not an error."""
+    path = Path(path)
+    _check_path(path)
+    with _open(path) as sound:
+        info = AudioInfo(
+            path=path,
+            sample_rate=int(sound.samplerate),
+            channels=int(sound.channels),
+            frames=int(sound.frames),
+            duration_s=int(sound.frames) / int(sound.samplerate),
+            format=str(sound.format),
+            subtype=str(sound.subtype),
+        )
+    return info
+
+
+def iter_pcm16(path: Path | str, chunk_ms: int = 100) -> Iterator[bytes]:
+    """Yield the file as 16 kHz mono 16-bit LE PCM in ``chunk_ms`` chunks (the last may be shorter).
+
+    The file is checked before this returns, so a bad file raises ``AudioError`` here rather than
+    at the first ``next()``; reading is block by block, so memory does not grow with the length.
+    """
+    if chunk_ms <= 0:
+        raise ValueError(f"chunk_ms must be positive, got {chunk_ms}")
+    info = probe(path)
+    if info.frames == 0:
+        raise _no_frames(info.path)
+    logger.debug(
+        "Reading %s: %s/%s, %d Hz, %d channel(s), %.2f s",
+        info.path.name,
+        info.format,
+        info.subtype,
+        info.sample_rate,
+        info.channels,
+        info.duration_s,
+    )
+    return _stream(info, TARGET_RATE * chunk_ms // 1000 * 2)
+
+
+def read_pcm16(path: Path | str) -> bytes:
+    """Read a whole (short) file as 16 kHz mono 16-bit little-endian PCM."""
+    return b"".join(iter_pcm16(path, chunk_ms=1000))
+
+
+def _stream(info: AudioInfo, chunk_bytes: int) -> Iterator[bytes]:
+    """Decode, downmix, resample and re-chunk the file described by ``info``."""
+    resampler = Resampler(info.sample_rate, TARGET_RATE)
+    block = max(1024, int(info.sample_rate * _READ_SECONDS))
+    pending = bytearray()
+    frames_read = 0
+    with _open(info.path) as sound:
+        while True:
+            try:
+                data = sound.read(block, dtype="float32", always_2d=True)
+            except _READ_ERRORS as error:
+                raise AudioError(
+                    f"{info.path.name} could not be read to the end ({_describe(error)}); "
+                    f"it may be damaged. {_AGAIN}"
+                ) from error
+            if data.shape[0] == 0:
+                break
+            frames_read += data.shape[0]
+            # Averaging keeps the level of a mono recording copied to both channels unchanged.
+            mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+            pending += float_to_pcm16(resampler.process(mono))
+            yield from _whole_chunks(pending, chunk_bytes)
+    if frames_read == 0:
+        # The header promised frames but the data was missing (a file cut off after its header).
+        raise _no_frames(info.path)
+    pending += float_to_pcm16(resampler.flush())
+    yield from _whole_chunks(pending, chunk_bytes)
+    if pending:
+        yield bytes(pending)
+
+
+def _whole_chunks(pending: bytearray, chunk_bytes: int) -> Iterator[bytes]:
+    """Yield and remove every whole chunk at the front of ``pending``."""
+    whole = len(pending) // chunk_bytes * chunk_bytes
+    for start in range(0, whole, chunk_bytes):
+        yield bytes(pending[start : start + chunk_bytes])
+    del pending[:whole]
+
+
+def _check_path(path: Path) -> None:
+    """Reject paths that are missing, folders or empty, before libsndfile sees them."""
+    if not path.exists():
+        where = path.parent.resolve()
+        raise AudioError(
+            f"{path.name} was not found (looked in {where}). Check the file name and folder."
+        )
+    if path.is_dir():
+        raise AudioError(
+            f"{path.name} is a folder, not an audio file. Give the path of a WAV or FLAC file."
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise AudioError(
+            f"{path.name} cannot be opened ({_describe(error)}). Check that the file is readable."
+        ) from error
+    if size == 0:
+        raise AudioError(f"{path.name} is empty (0 bytes), so there is nothing to hear. {_AGAIN}")
+
+
+def _open(path: Path) -> Any:
+    """Open ``path`` with soundfile, turning every failure into an ``AudioError``."""
+    try:
+        sound = sf.SoundFile(os.fspath(path))
+    except _READ_ERRORS as error:
+        raise _open_error(path, error) from error
+    if sound.samplerate <= 0 or sound.channels <= 0:
+        sound.close()
+        raise AudioError(
+            f"{path.name} has a damaged header (sample rate {sound.samplerate}, "
+            f"{sound.channels} channels). {_AGAIN}"
+        )
+    return sound
+
+
+def _no_frames(path: Path) -> AudioError:
+    """The error for a valid file that holds no audio samples."""
+    return AudioError(
+        f"{path.name} contains no sound: it is a valid audio file with no samples in it. {_AGAIN}"
+    )
+
+
+def _open_error(path: Path, error: Exception) -> AudioError:
+    """Explain why libsndfile could not open ``path``, using the file's first bytes as a clue."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as os_error:
+        return AudioError(
+            f"{path.name} cannot be opened ({_describe(os_error)}). "
+            "Check that the file is readable."
+        )
+    detail = _describe(error)
+    unsupported = _unsupported_kind(head)
+    if unsupported is not None:
+        return AudioError(
+            f"{path.name} uses an audio format that cannot be read here ({unsupported}). "
+            "Save or convert it as WAV or FLAC."
+        )
+    if isinstance(error, TypeError):
+        # soundfile treats a .raw name as headerless PCM, whose rate and layout are unknown.
+        return AudioError(
+            f"{path.name} has no audio header, so its sample rate and format are unknown "
+            f"({detail}). Save it as WAV or FLAC."
+        )
+    if _looks_like_audio(head):
+        return AudioError(f"{path.name} is damaged or incomplete ({detail}). {_AGAIN}")
+    return AudioError(f"{path.name} is not an audio file that can be read ({detail}). {_AGAIN}")
+
+
+def _describe(error: Exception) -> str:
+    """A short reason from an exception, without soundfile's "Error opening '...'" prefix."""
+    if isinstance(error, sf.LibsndfileError):
+        return str(error.error_string).strip().rstrip(".")
+    if isinstance(error, OSError) and error.strerror:
+        return str(error.strerror)
+    return str(error).strip().rstrip(".") or type(error).__name__
+
+
+def _looks_like_audio(head: bytes) -> bool:
+    """Whether the first bytes are the start of a container libsndfile reads."""
+    magic = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM", b"ID3", b".snd", b"caff")
+    return head.startswith(magic) or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+
+
+def _unsupported_kind(head: bytes) -> str | None:
+    """Name the format if the first bytes are a known audio format libsndfile cannot decode."""
+    if head[4:8] == b"ftyp":
+        return "MP4/M4A, usually AAC"
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+        return "WMA"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "WebM/Matroska"
+    if head.startswith(b"#!AMR"):
+        return "AMR"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        code = _wav_format_code(head)
+        if code is not None and code not in _WAV_CODECS_READ:
+            return f"WAV with encoding code 0x{code:04X}"
+    return None
+
+
+def _wav_format_code(head: bytes) -> int | None:
+    """The encoding code in a WAV ``fmt `` chunk (the sub-format if EXTENSIBLE), if present."""
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk_id = head[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", head, offset + 4)
+        body = head[offset + 8 : offset + 8 + size]
+        if chunk_id == b"fmt ":
+            if len(body) < 2:
+                return None
+            (code,) = struct.unpack_from("<H", body, 0)
+            if code == _WAVE_FORMAT_EXTENSIBLE and len(body) >= 26:
+                # The sub-format GUID starts with the plain format code.
+                (code,) = struct.unpack_from("<H", body, 24)
+            return int(code)
+        offset += 8 + size + (size & 1)  # chunks are padded to even sizes
+    return None

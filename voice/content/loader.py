@@ -1,0 +1,624 @@
+"""FAQ content: typed entries and kiosk messages, loaded and validated from staff-editable TOML."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from voice.errors import ContentError, ContentProblem
+from voice.paths import bundled_content_dir
+
+logger = logging.getLogger(__name__)
+
+CONTENT_ENV_VAR = "VOICE_CONTENT"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry, written for listening."""
+
+    id: str
+    question: str
+    answer: str
+    phrasings: tuple[str, ...]
+    source: str
+    topic: str
+    more: str | None = None
+    path: Path | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The kiosk's own spoken lines (greeting, safety notice, fallback, …)."""
+
+    greeting: str
+    safety_notice: str
+    usage: str
+    fallback: str
+    help_intro: str
+    confirm_template: str  # contains "{question}"
+    rephrase: str
+    not_heard: str
+    goodbye: str
+    topics_intro: str
+
+
+@dataclass(frozen=True)
+class Faq:
+    """All loaded content."""
+
+    title: str
+    topic_name: str
+    messages: Messages
+    entries: tuple[Entry, ...] = field(default_factory=tuple)
+
+    def entry(self, entry_id: str) -> Entry:
+        """Return the entry with this id (KeyError if absent)."""
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+
+_ENTRY_TEXT_KEYS = ("id", "question", "answer", "source", "topic")
+_ENTRY_REQUIRED = (*_ENTRY_TEXT_KEYS, "phrasings")
+_ENTRY_KEYS = (*_ENTRY_REQUIRED, "more")
+_FAQ_KEYS = ("title", "topic_name")
+_MESSAGE_KEYS = tuple(f.name for f in fields(Messages))
+_TOP_LEVEL_KEYS = ("faq", "messages", "entry")
+
+# What each key holds, for the "what to do" half of a problem message.
+_WHAT = {
+    "id": 'a short name in lower case with hyphens, like "side-effects-duration"',
+    "question": "the question as a patient would ask it",
+    "answer": "the spoken answer",
+    "source": "where the answer comes from",
+    "topic": "a short spoken label for the list of topics",
+    "title": "the title of this FAQ",
+    "topic_name": 'the subject in a word or two, like "immunotherapy"',
+}
+
+_ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_APOSTROPHES = re.compile(r"['’]")
+_NON_WORD = re.compile(r"[\W_]+")
+_TABLE_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]")
+_KEY_LINE = re.compile(r"""\s*("[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_-]+)\s*=""")
+_QUOTED = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+
+def normalise_phrasing(text: str) -> str:
+    """Lower-case, drop punctuation and collapse spaces, so near-identical phrasings match."""
+    return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", text.casefold())).split())
+
+
+def default_content_dir() -> Path:
+    """Return the content folder: ``$VOICE_CONTENT`` if set, else the bundled content."""
+    configured = os.environ.get(CONTENT_ENV_VAR, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return bundled_content_dir()
+
+
+def check_content(directory: Path) -> list[ContentProblem]:
+    """Return every problem in the content folder; an empty list means the content is valid."""
+    return _Loader(directory).run()[1]
+
+
+def load_content(directory: Path) -> Faq:
+    """Load and validate every ``*.toml`` file in ``directory``; ContentError lists all problems."""
+    faq, problems = _Loader(directory).run()
+    if problems or faq is None:
+        raise ContentError(problems)
+    logger.info("Loaded %d FAQ entries from %s", len(faq.entries), directory)
+    return faq
+
+
+@dataclass
+class _SourceMap:
+    """Lines of tables and keys in one file, found by a light scan (tomllib gives no positions)."""
+
+    lines: list[str]
+    tables: dict[tuple[str, int], int] = field(default_factory=dict)
+    keys: dict[tuple[str, int, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, text: str) -> _SourceMap:
+        """Record the 1-based line of each table header and ``key =`` line, past long strings."""
+        source = cls(text.splitlines())
+        counts: dict[str, int] = {}
+        table, index = "", 0
+        open_quote: str | None = None
+        for number, line in enumerate(source.lines, start=1):
+            if open_quote is None:
+                header = _TABLE_HEADER.match(line)
+                key = _KEY_LINE.match(line)
+                if header:
+                    table = header.group(2)
+                    index = counts.get(table, 0) if header.group(1) == "[[" else 0
+                    counts[table] = index + 1
+                    source.tables.setdefault((table, index), number)
+                elif key:
+                    source.keys.setdefault((table, index, key.group(1).strip("\"'")), number)
+            for quote in ('"""', "'''"):
+                if open_quote in (None, quote) and line.count(quote) % 2 == 1:
+                    open_quote = None if open_quote else quote
+        return source
+
+    def table_line(self, table: str, index: int = 0) -> int | None:
+        """Line of the table header, if found."""
+        return self.tables.get((table, index))
+
+    def key_line(self, table: str, index: int, key: str) -> int | None:
+        """Line of ``key =`` in the table, else the table's header line."""
+        return self.keys.get((table, index, key), self.table_line(table, index))
+
+    def top_line(self, key: str) -> int | None:
+        """Line of a top-level key or table."""
+        return self.keys.get(("", 0, key), self.table_line(key))
+
+    def value_line(self, table: str, index: int, key: str, value: str) -> int | None:
+        """Line holding this quoted value of ``key`` (one item of a list), else the key's line."""
+        start = self.key_line(table, index, key)
+        if start is None:
+            return None
+        ends = [line for line in self.tables.values() if line > start]
+        end = min(ends, default=len(self.lines) + 1)
+        wanted = normalise_phrasing(value)
+        for number in range(start, end):
+            literals = _QUOTED.findall(self.lines[number - 1])
+            if any(normalise_phrasing(a or b) == wanted for a, b in literals):
+                return number
+        return start
+
+
+@dataclass
+class _File:
+    """One parsed content file."""
+
+    path: Path
+    data: dict[str, Any]
+    source: _SourceMap
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f' Did you mean "{close[0]}"?'
+    return " Valid keys are: " + ", ".join(choices) + "."
+
+
+def _example(key: str) -> str:
+    return f'{key} = ["...", "..."]' if key == "phrasings" else f'{key} = "..."'
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{path.name} line {line}" if line is not None else path.name
+
+
+def _syntax_problem(path: Path, text: str, error: tomllib.TOMLDecodeError) -> ContentProblem:
+    message = str(error)
+    match = _TOML_POSITION.search(message)
+    reason = message[: match.start()] if match else message
+    if match and match.group(1):
+        line: int = int(match.group(1))
+        where = f" at column {match.group(2)}"
+    else:
+        line, where = max(1, len(text.splitlines())), " at the end of the file"
+    if "overwrite" in reason or "twice" in reason:
+        hint = "The same key or table appears twice: remove or rename one of them."
+    else:
+        hint = (
+            "Check the quotes, brackets and = signs there: "
+            "every text needs a double quote at both ends."
+        )
+    return ContentProblem(path, line, None, f"This is not valid TOML ({reason}){where}. {hint}")
+
+
+def _read_file(path: Path, problems: list[ContentProblem]) -> _File | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(
+            ContentProblem(
+                path,
+                None,
+                None,
+                f"The file could not be read ({error.strerror or error}). "
+                "Check that it exists and that the kiosk is allowed to read it.",
+            )
+        )
+        return None
+    try:
+        # utf-8-sig: some editors (Notepad) start UTF-8 files with a byte-order mark.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problems.append(
+            ContentProblem(
+                path,
+                raw[: error.start].count(b"\n") + 1,
+                None,
+                "The file is not UTF-8 text (the first unreadable character is on this line). "
+                "Save it again as UTF-8 in your text editor.",
+            )
+        )
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        problems.append(_syntax_problem(path, text, error))
+        return None
+    return _File(path, data, _SourceMap.scan(text))
+
+
+class _Loader:
+    """Reads one content folder, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[ContentProblem] = []
+        self.failed_files = 0
+        self.entry_tables = 0
+        self.tables: dict[str, tuple[_File, dict[str, Any]]] = {}
+        self.placed: list[tuple[Entry, _File, int]] = []
+
+    def report(self, path: Path, line: int | None, field: str | None, message: str) -> None:
+        self.problems.append(ContentProblem(path, line, field, message))
+
+    def run(self) -> tuple[Faq | None, list[ContentProblem]]:
+        files = self._files()
+        for path in files:
+            loaded = _read_file(path, self.problems)
+            if loaded is None:
+                self.failed_files += 1
+            else:
+                self._take_file(loaded)
+        if not files:
+            return None, self.problems
+        # Missing parts may sit in a file that failed to parse, so only report them otherwise.
+        complete = self.failed_files == 0
+        title, topic_name = self._faq(complete)
+        messages = self._messages(complete)
+        if complete and self.entry_tables == 0:
+            self.report(
+                self.directory,
+                None,
+                "entry",
+                "No FAQ entries were found. "
+                "Add at least one [[entry]] table to a .toml file in this folder.",
+            )
+        self._check_duplicates()
+        if self.problems or messages is None:
+            return None, self.problems
+        entries = tuple(entry for entry, _, _ in self.placed)
+        return Faq(title, topic_name, messages, entries), self.problems
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            self.report(
+                self.directory,
+                None,
+                None,
+                "The content folder does not exist or is not a folder. Check the path, "
+                f"or set {CONTENT_ENV_VAR} to the folder that holds the .toml files.",
+            )
+            return []
+        # Hidden files are editor backups and lock files, not content.
+        files = sorted(
+            path
+            for path in self.directory.glob("*.toml")
+            if path.is_file() and not path.name.startswith(".")
+        )
+        if not files:
+            self.report(
+                self.directory,
+                None,
+                None,
+                "The content folder has no .toml files. "
+                "Put kiosk.toml and at least one file of FAQ entries in it.",
+            )
+        return files
+
+    def _take_file(self, file: _File) -> None:
+        for key, value in file.data.items():
+            if key == "entry":
+                self._take_entries(file, value)
+            elif key in ("faq", "messages"):
+                self._take_table(file, key, value)
+            else:
+                self.report(
+                    file.path,
+                    file.source.top_line(key),
+                    key,
+                    f'"{key}" is not a table the kiosk knows.{_suggest(key, _TOP_LEVEL_KEYS)} '
+                    "A content file may only hold [faq], [messages] and [[entry]] tables.",
+                )
+
+    def _take_table(self, file: _File, name: str, value: object) -> None:
+        line = file.source.table_line(name)
+        if not isinstance(value, dict):
+            self.report(
+                file.path,
+                file.source.top_line(name),
+                name,
+                f"[{name}] must be a single table: write [{name}] on a line of its own, "
+                "with its keys on the lines below it.",
+            )
+            return
+        if name in self.tables:
+            first = self.tables[name][0]
+            self.report(
+                file.path,
+                line,
+                name,
+                f"The [{name}] table is also in "
+                f"{_where(first.path, first.source.table_line(name))}. Keep only one of the two.",
+            )
+            return
+        self.tables[name] = (file, value)
+
+    def _take_entries(self, file: _File, value: object) -> None:
+        if isinstance(value, dict):
+            self.entry_tables += 1
+            self.report(
+                file.path,
+                file.source.top_line("entry"),
+                "entry",
+                "Each entry must start with [[entry]], with two square brackets on each side. "
+                "Change [entry] to [[entry]].",
+            )
+            return
+        if not isinstance(value, list):
+            self.report(
+                file.path,
+                file.source.top_line("entry"),
+                "entry",
+                '"entry" must be a list of tables. Start each FAQ entry with a line [[entry]].',
+            )
+            return
+        for index, raw in enumerate(value):
+            self.entry_tables += 1
+            if not isinstance(raw, dict):
+                self.report(
+                    file.path,
+                    file.source.top_line("entry"),
+                    "entry",
+                    f"Entry number {index + 1} is not a table. "
+                    "Start each FAQ entry with a line [[entry]].",
+                )
+                continue
+            entry = self._entry(file, index, raw)
+            if entry is not None:
+                self.placed.append((entry, file, index))
+
+    def _check_keys(
+        self,
+        file: _File,
+        table: str,
+        index: int,
+        raw: dict[str, Any],
+        allowed: tuple[str, ...],
+        label: str,
+    ) -> None:
+        for key in raw:
+            if key not in allowed:
+                self.report(
+                    file.path,
+                    file.source.key_line(table, index, key),
+                    f"{table}.{key}",
+                    f'{label[0].upper()}{label[1:]} has an unknown key "{key}".'
+                    f"{_suggest(key, allowed)} Fix its spelling or remove it.",
+                )
+        required = tuple(key for key in allowed if key != "more")
+        for key in required:
+            if key not in raw:
+                self.report(
+                    file.path,
+                    file.source.table_line(table, index),
+                    f"{table}.{key}",
+                    f"{label[0].upper()}{label[1:]} has no {key}. "
+                    f"Add a line like {_example(key)} to it.",
+                )
+
+    def _text(
+        self, file: _File, table: str, index: int, raw: dict[str, Any], key: str, label: str
+    ) -> str:
+        """Return the cleaned text of ``key`` ("" after reporting a problem, or if absent)."""
+        if key not in raw:
+            return ""
+        value = raw[key]
+        line = file.source.key_line(table, index, key)
+        if not isinstance(value, str):
+            self.report(
+                file.path,
+                line,
+                f"{table}.{key}",
+                f"The {key} of {label} must be text in double quotes, like {_example(key)}.",
+            )
+            return ""
+        # Line breaks inside long strings are only for editing; speech and captions want spaces.
+        text = " ".join(value.split())
+        if not text:
+            what = _WHAT.get(key, "the words the kiosk should say")
+            self.report(
+                file.path,
+                line,
+                f"{table}.{key}",
+                f"The {key} of {label} is empty. Write {what} between the quotes.",
+            )
+        return text
+
+    def _phrasings(
+        self, file: _File, index: int, raw: dict[str, Any], label: str
+    ) -> tuple[str, ...]:
+        if "phrasings" not in raw:
+            return ()
+        value = raw["phrasings"]
+        line = file.source.key_line("entry", index, "phrasings")
+        if not isinstance(value, list):
+            self.report(
+                file.path,
+                line,
+                "entry.phrasings",
+                f"The phrasings of {label} must be a list of texts in double quotes, "
+                f"like {_example('phrasings')}.",
+            )
+            return ()
+        cleaned: list[str] = []
+        for position, item in enumerate(value, start=1):
+            if not isinstance(item, str):
+                self.report(
+                    file.path,
+                    line,
+                    "entry.phrasings",
+                    f"Phrasing number {position} of {label} is not text. "
+                    "Put double quotes around it.",
+                )
+            elif not normalise_phrasing(item):
+                self.report(
+                    file.path,
+                    file.source.value_line("entry", index, "phrasings", item),
+                    "entry.phrasings",
+                    f"Phrasing number {position} of {label} is empty. "
+                    "Write a phrasing between the quotes, or remove it.",
+                )
+            else:
+                cleaned.append(" ".join(item.split()))
+        return tuple(cleaned)
+
+    def _entry(self, file: _File, index: int, raw: dict[str, Any]) -> Entry | None:
+        raw_id = raw.get("id")
+        if isinstance(raw_id, str) and raw_id.strip():
+            label = f'the entry "{raw_id.strip()}"'
+        else:
+            label = f"entry number {index + 1} in this file"
+        before = len(self.problems)
+        self._check_keys(file, "entry", index, raw, _ENTRY_KEYS, label)
+        text = {key: self._text(file, "entry", index, raw, key, label) for key in _ENTRY_TEXT_KEYS}
+        if text["id"] and not _ID_PATTERN.fullmatch(text["id"]):
+            self.report(
+                file.path,
+                file.source.key_line("entry", index, "id"),
+                "entry.id",
+                f'The id "{text["id"]}" is not valid. Use only lower-case letters, digits and '
+                'single hyphens, like "side-effects-duration".',
+            )
+        phrasings = self._phrasings(file, index, raw, label)
+        more = self._text(file, "entry", index, raw, "more", label) if "more" in raw else ""
+        if len(self.problems) > before:
+            return None
+        return Entry(
+            id=text["id"],
+            question=text["question"],
+            answer=text["answer"],
+            phrasings=phrasings,
+            source=text["source"],
+            topic=text["topic"],
+            more=more or None,
+            path=file.path,
+            line=file.source.table_line("entry", index),
+        )
+
+    def _faq(self, complete: bool) -> tuple[str, str]:
+        found = self.tables.get("faq")
+        if found is None:
+            if complete:
+                self.report(
+                    self.directory,
+                    None,
+                    "faq",
+                    "No content file has a [faq] table. "
+                    "Add one to kiosk.toml, with a title and a topic_name.",
+                )
+            return "", ""
+        file, raw = found
+        label = "the [faq] table"
+        self._check_keys(file, "faq", 0, raw, _FAQ_KEYS, label)
+        title = self._text(file, "faq", 0, raw, "title", label)
+        return title, self._text(file, "faq", 0, raw, "topic_name", label)
+
+    def _messages(self, complete: bool) -> Messages | None:
+        found = self.tables.get("messages")
+        if found is None:
+            if complete:
+                self.report(
+                    self.directory,
+                    None,
+                    "messages",
+                    "No content file has a [messages] table, so the kiosk has nothing to say. "
+                    "Add one to kiosk.toml (see README.md).",
+                )
+            return None
+        file, raw = found
+        label = "the [messages] table"
+        before = len(self.problems)
+        self._check_keys(file, "messages", 0, raw, _MESSAGE_KEYS, label)
+        text = {key: self._text(file, "messages", 0, raw, key, label) for key in _MESSAGE_KEYS}
+        template = text["confirm_template"]
+        if template:
+            self._check_template(file, template)
+        if len(self.problems) > before:
+            return None
+        return Messages(**text)
+
+    def _check_template(self, file: _File, template: str) -> None:
+        line = file.source.key_line("messages", 0, "confirm_template")
+        if "{question}" not in template:
+            self.report(
+                file.path,
+                line,
+                "messages.confirm_template",
+                "The confirm_template must contain {question}, where the kiosk puts the question "
+                'it thinks was asked, like confirm_template = "Did you mean: {question} '
+                'Please say yes or no."',
+            )
+            return
+        try:
+            template.format(question="")
+        except (KeyError, IndexError, ValueError):
+            self.report(
+                file.path,
+                line,
+                "messages.confirm_template",
+                "The confirm_template has curly brackets the kiosk cannot fill in. "
+                "Use curly brackets only in {question}.",
+            )
+
+    def _check_duplicates(self) -> None:
+        ids: dict[str, tuple[_File, int]] = {}
+        owners: dict[str, tuple[str, str, Path, int | None]] = {}
+        for entry, file, index in self.placed:
+            first = ids.setdefault(entry.id, (file, index))
+            if first != (file, index):
+                first_line = first[0].source.key_line("entry", first[1], "id")
+                self.report(
+                    file.path,
+                    file.source.key_line("entry", index, "id"),
+                    "entry.id",
+                    f'The id "{entry.id}" is used twice: here and in '
+                    f"{_where(first[0].path, first_line)}. "
+                    "Give one of the two entries a different id.",
+                )
+            texts = [("question", entry.question)] + [("phrasings", p) for p in entry.phrasings]
+            for key, text in texts:
+                line = file.source.value_line("entry", index, key, text)
+                place = (entry.id, text, file.path, line)
+                owner = owners.setdefault(normalise_phrasing(text), place)
+                if owner[0] != entry.id:
+                    what = "question" if key == "question" else "phrasing"
+                    self.report(
+                        file.path,
+                        line,
+                        f"entry.{key}",
+                        f'The {what} "{text}" of the entry "{entry.id}" is the same as '
+                        f'"{owner[1]}" in the entry "{owner[0]}" ({_where(owner[2], owner[3])}). '
+                        "Remove it from one of the two entries, so the kiosk knows which "
+                        "answer to give.",
+                    )

@@ -1,0 +1,158 @@
+"""The model manifest (models/manifest.toml): the pinned files of the official model, and
+checking a model folder against it."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice.errors import ModelError
+from voice.hearing.model import check_structure
+from voice.paths import manifest_path
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """One model file with the size and sha256 the manifest expects."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What ``models/manifest.toml`` says about the official model and where to get it."""
+
+    name: str
+    version: str
+    licence: str
+    maven_coordinates: str
+    aar_url: str
+    aar_size: int
+    aar_sha256: str
+    aar_model_dir: str
+    zip_url: str
+    zip_sha256: str | None
+    zip_model_dir: str
+    files: tuple[PinnedFile, ...]
+    path: Path
+
+    @property
+    def model_size(self) -> int:
+        """Return the total size of the pinned model files in bytes."""
+        return sum(pinned.size for pinned in self.files)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A short description of a model folder."""
+
+    path: Path
+    name: str
+    is_official: bool
+    size_bytes: int
+
+
+def load_manifest(path: Path | None = None) -> Manifest:
+    """Read and check the model manifest (the bundled one unless ``path`` is given)."""
+    path = path if path is not None else manifest_path()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ModelError(
+            f"The model manifest {path} is missing. Restore it from the repository."
+        ) from exc
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(
+            f"The model manifest {path} cannot be read ({exc}). Restore it from the repository."
+        ) from exc
+    try:
+        model, maven, archive = data["model"], data["maven"], data["zip"]
+        files = tuple(
+            PinnedFile(str(name), int(entry["size"]), str(entry["sha256"]).lower())
+            for name, entry in data["files"].items()
+        )
+        coordinates = ":".join(
+            str(maven[key]) for key in ("group", "artifact", "version", "packaging")
+        )
+        return Manifest(
+            name=str(model["name"]),
+            version=str(model["version"]),
+            licence=str(model["licence"]),
+            maven_coordinates=coordinates,
+            aar_url=str(maven["url"]),
+            aar_size=int(maven["size"]),
+            aar_sha256=str(maven["sha256"]).lower(),
+            aar_model_dir=str(maven["model_dir"]),
+            zip_url=str(archive["url"]),
+            zip_sha256=str(archive.get("sha256", "")).lower() or None,
+            zip_model_dir=str(archive["model_dir"]),
+            files=files,
+            path=path,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(
+            f"The model manifest {path} is invalid (problem with {exc}). "
+            "Restore it from the repository."
+        ) from exc
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_model(path: Path, manifest: Manifest) -> None:
+    """Check every file pinned in the manifest by size and sha256; raise ModelError on mismatch."""
+    check_structure(path)
+    problems: list[str] = []
+    for pinned in manifest.files:
+        file = path / pinned.path
+        if not file.is_file():
+            problems.append(f"{pinned.path} is missing")
+            continue
+        size = file.stat().st_size
+        if size != pinned.size:
+            problems.append(f"{pinned.path} has {size} bytes instead of {pinned.size}")
+        elif sha256_file(file) != pinned.sha256:
+            problems.append(f"{pinned.path} has the wrong checksum")
+    if problems:
+        raise ModelError(
+            f"The speech model at {path} is not an intact copy of {manifest.name} "
+            f"(as pinned in {manifest.path}): {'; '.join(problems)}. "
+            "Run `voice model fetch` to install a fresh copy."
+        )
+
+
+def looks_official(path: Path, manifest: Manifest) -> bool:
+    """Tell cheaply whether ``path`` holds the official model (sizes and small files only)."""
+    for pinned in manifest.files:
+        file = path / pinned.path
+        if not file.is_file() or file.stat().st_size != pinned.size:
+            return False
+        if pinned.size <= 64 * 1024 and sha256_file(file) != pinned.sha256:
+            return False
+    return True
+
+
+def describe_model(path: Path, manifest: Manifest | None = None) -> ModelInfo:
+    """Describe the model folder at ``path`` (name, size, whether it is the official model)."""
+    check_structure(path)
+    manifest = manifest if manifest is not None else load_manifest()
+    size = sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+    return ModelInfo(
+        path=path,
+        name=path.resolve().name,
+        is_official=looks_official(path, manifest),
+        size_bytes=size,
+    )

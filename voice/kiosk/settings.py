@@ -1,0 +1,208 @@
+"""Settings of the hands-free kiosk (``voice run``), built once from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from voice.errors import UsageError
+from voice.kiosk.dialogue import DialogueSettings
+
+# The limits of the patient's own rate and volume controls bound the staff's defaults too.
+_LIMITS = DialogueSettings()
+
+
+class Activation(str, Enum):
+    """How the kiosk decides that someone is talking to it."""
+
+    ALWAYS = "always"
+    WAKE = "wake"
+    PUSH_TO_TALK = "push-to-talk"
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """Everything ``voice run`` needs; nothing below the CLI sees argparse."""
+
+    content_dir: Path | None = None
+    model_path: Path | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    captions: bool = True
+    activation: Activation = Activation.ALWAYS
+    wake_phrase: str = "hello kiosk"
+    keys: bool = True
+    rate_wpm: int = _LIMITS.default_rate_wpm
+    volume: float = _LIMITS.default_volume
+    idle_timeout_s: float = 90.0
+    # All longer than the ~700 ms pauses older speakers make inside a sentence.
+    end_silence_ms: int = 1400
+    unclear_silence_ms: int = 900
+    clear_silence_ms: int = 800
+    max_question_s: float = 20.0
+    log_transcripts: bool = False
+    status_file: Path | None = None
+
+
+def add_run_parser(sub: Any) -> None:
+    """Add the ``run`` sub-command with its options."""
+    run = sub.add_parser(
+        "run",
+        help="start the hands-free kiosk",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Start the kiosk: listen on the microphone, answer aloud and show large captions.
+
+Patients can say: a question, "repeat", "slower", "faster", "louder", "quieter",
+"stop", "help", "goodbye". Without speaking, keys work too:
+  right/left arrow or n/p  move through the topics (read aloud)
+  Enter                    hear the answer to the chosen topic
+  r                        repeat        s or Esc   stop speaking
+Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
+--log-transcripts is given.""",
+    )
+    run.add_argument("--content", type=Path, metavar="DIR", help="FAQ content folder")
+    run.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
+    run.add_argument(
+        "--input-device", metavar="DEVICE", help="microphone index or name (see `voice devices`)"
+    )
+    run.add_argument(
+        "--output-device", metavar="DEVICE", help="speaker index or name (see `voice devices`)"
+    )
+    captions = run.add_mutually_exclusive_group()
+    captions.add_argument(
+        "--captions",
+        action="store_true",
+        help="show captions even when the output is not a terminal (they contain what patients "
+        "said, so they would be stored wherever the output goes)",
+    )
+    captions.add_argument(
+        "--no-captions", action="store_true", help="don't show captions on screen"
+    )
+    run.add_argument(
+        "--activation",
+        choices=[a.value for a in Activation],
+        default=Activation.ALWAYS.value,
+        help="always listening (default), a wake phrase, or push-to-talk on a key",
+    )
+    run.add_argument(
+        "--wake-phrase", default="hello kiosk", metavar="WORDS", help="for --activation wake"
+    )
+    run.add_argument(
+        "--rate",
+        type=int,
+        default=_LIMITS.default_rate_wpm,
+        metavar="WPM",
+        help=f"speech rate, {_LIMITS.min_rate} to {_LIMITS.max_rate} words per minute "
+        f"(default {_LIMITS.default_rate_wpm})",
+    )
+    run.add_argument(
+        "--volume",
+        type=float,
+        default=_LIMITS.default_volume,
+        metavar=f"{_LIMITS.min_volume:g}-{_LIMITS.max_volume:g}",
+        help=f"default volume (default {_LIMITS.default_volume:g})",
+    )
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=90.0,
+        metavar="SECONDS",
+        help="reset rate, volume and conversation after this long idle (default 90)",
+    )
+    run.add_argument(
+        "--end-silence",
+        type=int,
+        default=1400,
+        metavar="MS",
+        help="silence that ends a question whose last word needs more after it, such as "
+        "'the' or 'um' (default 1400 ms; raise it for slow speakers)",
+    )
+    run.add_argument(
+        "--unclear-silence",
+        type=int,
+        default=900,
+        metavar="MS",
+        help="silence that ends a question that ends on a whole word but is not yet clear "
+        "(default 900 ms, or --end-silence if less)",
+    )
+    run.add_argument(
+        "--clear-silence",
+        type=int,
+        default=800,
+        metavar="MS",
+        help="silence that ends a question that is already clear, or a command (default 800 "
+        "ms, or --unclear-silence if less). Lower answers sooner, but below about 750 ms a "
+        "patient who pauses after a complete-sounding phrase may be answered before finishing",
+    )
+    run.add_argument(
+        "--max-question",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="longest question: after this the kiosk stops listening and handles what it "
+        "heard (default 20)",
+    )
+    run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
+    run.add_argument(
+        "--log-transcripts",
+        action="store_true",
+        help="log what patients said (health data: off by default)",
+    )
+    run.add_argument(
+        "--status-file",
+        type=Path,
+        metavar="FILE",
+        help="write kiosk events (timings, actions; no words) as JSON lines, for tests and "
+        "benchmarks (the file is replaced)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> KioskSettings:
+    """Build the kiosk settings from parsed arguments (UsageError for impossible values)."""
+    checks = [
+        (
+            _LIMITS.min_rate <= args.rate <= _LIMITS.max_rate,
+            f"--rate must be between {_LIMITS.min_rate} and {_LIMITS.max_rate} words per minute",
+        ),
+        (
+            _LIMITS.min_volume <= args.volume <= _LIMITS.max_volume,
+            f"--volume must be between {_LIMITS.min_volume:g} and {_LIMITS.max_volume:g}",
+        ),
+        (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
+        (args.unclear_silence >= 300, "--unclear-silence must be at least 300 ms"),
+        (args.clear_silence >= 300, "--clear-silence must be at least 300 ms"),
+        (args.max_question >= 3, "--max-question must be at least 3 seconds"),
+        (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),
+    ]
+    if args.activation == Activation.PUSH_TO_TALK.value and (
+        args.no_keys or not sys.stdin.isatty()
+    ):
+        checks.append((False, "--activation push-to-talk needs the keyboard (a terminal, "
+                              "without --no-keys)"))
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(f"{message}.")
+    return KioskSettings(
+        content_dir=args.content,
+        model_path=args.model,
+        input_device=args.input_device,
+        output_device=args.output_device,
+        captions=args.captions or (not args.no_captions and sys.stdout.isatty()),
+        activation=Activation(args.activation),
+        wake_phrase=args.wake_phrase,
+        keys=not args.no_keys,
+        rate_wpm=args.rate,
+        volume=args.volume,
+        idle_timeout_s=args.idle_timeout,
+        end_silence_ms=args.end_silence,
+        unclear_silence_ms=min(args.unclear_silence, args.end_silence),
+        clear_silence_ms=min(args.clear_silence, args.unclear_silence, args.end_silence),
+        max_question_s=args.max_question,
+        log_transcripts=args.log_transcripts,
+        status_file=args.status_file,
+    )

@@ -1,0 +1,516 @@
+"""Matching a question to an FAQ entry: answer, confirm ("Did you mean …?") or decline.
+
+Scoring has three parts, all over normalised, stemmed content words:
+- a keyword signal: IDF-weighted cosine between the question and each phrasing, which lets a long,
+  rambling question still meet the short phrasing it contains, and counts words the FAQ has never
+  seen against the match (that is what keeps "does chemo make you sick" from being answered);
+- rapidfuzz string similarity (token sort and token set ratios) against the best phrasings, which
+  tolerates the speech recognizer's spellings and word-order changes;
+- entry-level coverage: how much of the question the entry's words cover as a whole, so words
+  from different phrasings and the answer add up ("are there side effects like colitis").
+Question words the FAQ never uses are mapped to an FAQ word when the speech recognizer misspelt
+one (rapidfuzz) or WordNet relates them (voice/matching/related_words.py: "swollen" to "swell").
+The decision uses the best entry's score and its margin over the runner-up; thresholds come from
+``benchmarks/calibrate.py`` run on the evaluation set, and the coverage weight from
+``tests/data/dev_eval.tsv`` (see ``Thresholds``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from voice.content.loader import Entry, Faq
+from voice.matching.commands import COMMAND_PHRASES, Command
+from voice.matching.keywords import (
+    GENERIC_WORDS,
+    QUESTION_WORDS,
+    STOP_WORDS,
+    content_words,
+    idf_weights,
+    stem,
+)
+from voice.matching.related_words import load_related
+from voice.matching.result import Action, Candidate, MatchResult
+from voice.text.normalize import normalize
+
+log = logging.getLogger(__name__)
+
+# Treatments and subjects the FAQ does not cover. A question that names one of these, where the
+# best phrasing does not, is about something else ("how long do chemo side effects last").
+FOREIGN_WORDS = frozenset(
+    {
+        "chemotherapy", "radiotherapy", "surgery", "operation", "transplant", "hormone",
+        "steroid", "antibiotic", "vaccine", "vaccination", "jab", "booster", "flu", "prostate",
+        "breast", "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia",
+        "leukaemia", "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant",
+        "pregnancy", "fertility", "alcohol", "drink", "cost", "price", "pay", "insurance",
+        "medicare", "medicaid",
+        "parking", "toilet",
+        # parts of the body no answer mentions ("can it cause problems with your eyes"); not
+        # everyday words that the open decoder hears in noise ("food", "sun", "hair")
+        "eye", "eyes", "eyesight", "vision", "thyroid", "teeth", "tooth", "dental", "dentist",
+        "bladder",
+        # a patient's job (see voice/text/normalize.py: "can I keep working" is about employment)
+        "employment",
+        # other medicines: whether one is safe or helps is a question for the care team
+        "paracetamol", "ibuprofen", "aspirin", "painkiller", "tablet", "pill", "vitamin",
+        "supplement", "herbal", "paxlovid",
+    }
+)
+# Stemmed once, so "pays"/"costs" are caught too.
+
+# Words that make a nearby subject a comparison rather than the question's subject: "better
+# than chemo", "compared with the chemo", "feel like I've got the flu", "flu like symptoms".
+_COMPARISON_BEFORE = frozenset({"than", "compared", "versus", "vs", "like", "instead"})
+_COMPARISON_AFTER = frozenset({"like"})
+_COMPARISON_REACH = 5  # how many words before the subject the marker may be
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds on the 0–1 score scale, calibrated on the evaluation set."""
+
+    answer: float = 0.62
+    answer_margin: float = 0.06
+    confirm: float = 0.46
+    # Per-word recognizer confidence below this turns an answer into a confirm.
+    asr_confidence: float = 0.80
+    # Weight of a question word the FAQ has never seen, relative to the mean known-word weight:
+    # typed words are taken at their word ("... safe to take with Paxlovid" asks something
+    # else); a heard word may be a mishearing, so it counts less. Set on the evaluation sets and
+    # on near-miss questions that reuse an entry's words (.helpers, see the stop-9 note).
+    unknown_word_weight: float = 1.8
+    heard_unknown_word_weight: float = 1.2
+    # How much the rapidfuzz similarity counts against the keyword cosine.
+    fuzzy_share: float = 0.35
+    # Down-weighting of words that appear in every entry, and of question words.
+    generic_weight: float = 0.35
+    question_word_weight: float = 0.5
+    # An entry scores at least this times the share of the question its words cover (0: off).
+    # Tuned on tests/data/dev_eval.tsv (0.9 answered more there, but also answered wrongly more).
+    coverage_weight: float = 0.8
+    # A word only the entry's answer uses covers this much of itself: answers use words in
+    # passing ("Phoenix", "much the same thing") that do not make a question about the entry.
+    answer_only_share: float = 0.5
+    # Coverage counts only when the covered words weigh at least this many average words: a
+    # few common words ("how much does it last", heard for "... cost") are not enough.
+    coverage_min_words: float = 2.0
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    entry_index: int
+    text: str  # content words joined by spaces
+    words: tuple[str, ...]
+
+
+_POLITE_OPENINGS = (
+    "could you please ", "can you please ", "would you please ", "could you ", "can you ",
+    "would you ", "will you ", "please ", "i would like you to ", "i want you to ",
+)
+_POLITE_ENDINGS = (" please", " for me", " thank you", " thanks", " a bit", " a little")
+
+
+def _strip_politeness(norm: str) -> str:
+    """ "could you say that again please" -> "say that again": the command is the same."""
+    changed = True
+    while changed:
+        changed = False
+        for opening in _POLITE_OPENINGS:
+            if norm.startswith(opening) and len(norm) > len(opening):
+                norm, changed = norm[len(opening) :], True
+        for ending in _POLITE_ENDINGS:
+            if norm.endswith(ending) and len(norm) > len(ending):
+                norm, changed = norm[: -len(ending)], True
+    return norm
+
+
+def _tokens(text: str) -> list[str]:
+    return content_words(normalize(text))
+
+
+# The generic words as the matcher sees them ("treatment" is "treat").
+_GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)
+
+
+def _spoken_and_stemmed(text: str) -> dict[str, str]:
+    """The question's content words as stems, each with the word it was first said as."""
+    pairs: dict[str, str] = {}
+    for word in normalize(text).split():
+        stemmed = stem(word)
+        if word not in STOP_WORDS and stemmed not in STOP_WORDS:
+            pairs.setdefault(stemmed, word)
+    return pairs
+
+
+@dataclass(frozen=True)
+class _MappedQuestion:
+    """A question's content words (stems, in order), split into the FAQ words they were
+    mapped to and the words the FAQ does not know."""
+
+    words: list[str]
+    known: list[str]
+    unknown: list[str]
+    used_related: bool  # a WordNet relation gave one of the known words
+
+
+def _topical(known: list[str]) -> list[str]:
+    """FAQ words that say what a question is about: not generic, not question words."""
+    return [w for w in known if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
+
+
+def _compared_subjects(text: str, subjects: frozenset[str]) -> set[str]:
+    """The subjects (stems) this question only compares with: "is it easier than chemo"."""
+    said = normalize(text).split()
+    found: set[str] = set()
+    for i, word in enumerate(said):
+        stemmed = stem(word)
+        if stemmed not in subjects:
+            continue
+        start = max(0, i - _COMPARISON_REACH)
+        before = [
+            w
+            for j, w in enumerate(said[start:i], start)
+            if not (w == "like" and said[j + 1] == "to")  # "I'd like to know about chemo"
+        ]
+        after = said[i + 1 : i + 2]
+        if _COMPARISON_BEFORE.intersection(before) or _COMPARISON_AFTER.intersection(after):
+            found.add(stemmed)
+    return found
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first (ties by index); no full sort, no zeros."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = np.sort(candidates[part])
+    order = np.argsort(-scores[candidates], kind="stable")
+    return candidates[order]
+
+
+class Matcher:
+    """Scores questions against every entry's question and alternative phrasings."""
+
+    def __init__(self, faq: Faq, thresholds: Thresholds | None = None) -> None:
+        self.faq = faq
+        self.thresholds = thresholds or Thresholds()
+        self._entries: tuple[Entry, ...] = faq.entries
+        self._phrasings: list[_Phrasing] = []
+        faq_words: dict[str, str] = {}  # every word the FAQ uses, as written -> its stem
+        for index, entry in enumerate(self._entries):
+            seen: set[str] = set()
+            # The answer's own words count as a (long, hence weak) phrasing: a question that
+            # names a symptom the answer lists ("aching joints") is then not "unknown" talk.
+            for raw in (entry.question, *entry.phrasings, entry.answer, entry.more or ""):
+                faq_words.update(
+                    (word, stem(word)) for word in normalize(raw).split() if word not in STOP_WORDS
+                )
+                words = tuple(_tokens(raw))
+                text = " ".join(words)
+                if words and text not in seen:
+                    seen.add(text)
+                    self._phrasings.append(_Phrasing(index, text, words))
+        entry_words: list[set[str]] = [set() for _ in self._entries]
+        for p in self._phrasings:
+            entry_words[p.entry_index].update(p.words)
+        self._entry_words = entry_words
+        # The words an entry is asked with (question, topic, phrasings), as against words that
+        # only its answer happens to use ("much the same thing"); see Thresholds.
+        self._asked_words = [
+            set(_tokens(" ".join((e.question, e.topic, *e.phrasings)))) for e in self._entries
+        ]
+        self._index_of = {e.id: i for i, e in enumerate(self._entries)}
+        # The words an entry is really about: its question, topic and answer (not phrasings).
+        self._core_words = [
+            set(_tokens(f"{e.question} {e.topic} {e.answer} {e.more or ''}"))
+            for e in self._entries
+        ]
+        self._idf = idf_weights(entry_words)
+        for word in GENERIC_WORDS:
+            if word in self._idf:
+                self._idf[word] *= self.thresholds.generic_weight
+        for word in QUESTION_WORDS:
+            if word in self._idf:
+                self._idf[word] *= self.thresholds.question_word_weight
+        self._vocabulary = sorted(self._idf)
+        self._mean_idf = float(np.mean(list(self._idf.values()))) if self._idf else 1.0
+        self._build_postings()
+        self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
+        # Everyday words for FAQ words; never for a subject the FAQ does not cover.
+        # (Only words the scoring knows: "likely" is written, but its stem is a stop word.)
+        faq_words = {word: s for word, s in faq_words.items() if s in self._idf}
+        self._related = load_related(faq_words, stem, exclude=self._foreign)
+        self._command_choices = {
+            _strip_politeness(phrase): command
+            for command, phrases in COMMAND_PHRASES.items()
+            for phrase in phrases
+        }
+        self._command_list = list(self._command_choices)
+
+    def _build_postings(self) -> None:
+        """Inverted index word -> (phrasing indices, weights) for a vectorised cosine."""
+        postings: dict[str, list[int]] = {}
+        norms = np.zeros(len(self._phrasings), dtype=np.float64)
+        for i, p in enumerate(self._phrasings):
+            for w in set(p.words):
+                postings.setdefault(w, []).append(i)
+                norms[i] += self._idf[w] ** 2
+        self._postings = {w: np.asarray(ix, dtype=np.int64) for w, ix in postings.items()}
+        self._norms = np.sqrt(np.maximum(norms, 1e-9))
+        self._phrasing_entry = np.asarray(
+            [p.entry_index for p in self._phrasings], dtype=np.int64
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def classify_command(self, text: str) -> tuple[Command, float] | None:
+        """Return the control phrase this whole utterance is, with its score, or None."""
+        norm = _strip_politeness(normalize(text))
+        if not norm:
+            return None
+        if norm in self._command_choices:
+            return self._command_choices[norm], 100.0
+        if len(norm) < 6:  # short words are too easy to confuse by spelling alone
+            return None
+        best = process.extractOne(
+            norm, self._command_list, scorer=fuzz.ratio, score_cutoff=90
+        )
+        if best is None:
+            return None
+        return self._command_choices[best[0]], float(best[1])
+
+    # -- questions --------------------------------------------------------------------------
+
+    def _map_word(self, word: str) -> str | None:
+        """The FAQ word this question word is, allowing for recognizer misspellings."""
+        if word in self._idf:
+            return word
+        if len(word) < 5:
+            return None
+        best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=86)
+        return None if best is None else str(best[0])
+
+    def score_entries(self, text: str, heard: bool = False) -> list[Candidate]:
+        """Score every entry for this question, best first (scores 0–1).
+
+        ``heard``: the text is a speech transcript (see Thresholds.heard_unknown_word_weight).
+        """
+        return self._rank(text, heard=heard)[0]
+
+    def _rank(
+        self, text: str, related: bool = True, heard: bool = False
+    ) -> tuple[list[Candidate], list[str], bool]:
+        """The scored entries, best first, the FAQ words the question was mapped to, and
+        whether a WordNet relation gave one of them (``related=False``: none may)."""
+        question = self._map_question(text, related)
+        words, known, unknown = question.words, question.known, question.unknown
+        if not words or not self._phrasings:
+            return [], [], False
+        t = self.thresholds
+        q_weights = {w: self._idf[w] for w in known}
+        unknown_weight = (
+            t.heard_unknown_word_weight if heard else t.unknown_word_weight
+        ) * self._mean_idf
+        known_sq = sum(v * v for v in q_weights.values())
+        q_norm = math.sqrt(known_sq + len(unknown) * unknown_weight**2)
+        dots = np.zeros(len(self._phrasings), dtype=np.float64)
+        for w, weight in q_weights.items():
+            ix = self._postings.get(w)
+            if ix is not None:
+                dots[ix] += weight * weight
+        cosine = dots / (self._norms * q_norm)
+        best_per_entry = np.full(len(self._entries), -1.0)
+        # rapidfuzz refines only the strongest phrasings: enough for the top entries.
+        order = _top_k(cosine, 3 * len(self._entries) if len(self._entries) < 50 else 40)
+        query_text = " ".join(known + unknown)
+        # Subjects the FAQ does not cover, found once per question (see _foreign_conflict).
+        foreign = [w for w in words if w in self._foreign]
+        # A subject the question only compares with ("better than chemo") is not what it asks
+        # about, as long as the entry mentions it.
+        asked_about = (
+            [w for w in foreign if w not in _compared_subjects(text, self._foreign)]
+            if foreign
+            else []
+        )
+        # The question is about immunotherapy, not the other subject it names.
+        ours = "immunotherapy" in words or not asked_about
+        for pi in order:
+            ei = int(self._phrasing_entry[pi])
+            p = self._phrasings[int(pi)]
+            fuzzy = max(
+                fuzz.token_sort_ratio(query_text, p.text),
+                0.9 * fuzz.token_set_ratio(query_text, p.text) if len(p.words) > 1 else 0.0,
+            ) / 100.0
+            score = (1 - t.fuzzy_share) * float(cosine[pi]) + t.fuzzy_share * fuzzy
+            if foreign and self._foreign_conflict(foreign, ours, ei):
+                score *= 0.5
+            if score > best_per_entry[ei]:
+                best_per_entry[ei] = score
+        if t.coverage_weight > 0 and len(_topical(known)) >= 2:
+            # Entry-level evidence: how much of the question the entry's words cover at all,
+            # across phrasings and answer ("colitis" from one, "side effects" from another).
+            # One topical word is too little to go on ("what's your name" -> "call").
+            total = known_sq + len(unknown) * unknown_weight**2
+            enough = t.coverage_min_words * self._mean_idf**2
+            for ei, entry_words in enumerate(self._entry_words):
+                asked = self._asked_words[ei]
+                covered = sum(
+                    v * v * (1.0 if w in asked else t.answer_only_share)
+                    for w, v in q_weights.items()
+                    if w in entry_words
+                )
+                if covered < enough:
+                    continue
+                score = t.coverage_weight * covered / total
+                if foreign and self._foreign_conflict(foreign, ours, ei):
+                    score *= 0.5
+                if score > best_per_entry[ei]:
+                    best_per_entry[ei] = score
+        scored = np.flatnonzero(best_per_entry >= 0)
+        ranked = scored[np.argsort(-best_per_entry[scored], kind="stable")]
+        candidates = [
+            Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
+            for ei in ranked
+        ]
+        return candidates, known, question.used_related
+
+    def _map_question(self, text: str, related: bool = True) -> _MappedQuestion:
+        """The question's content words, mapped to FAQ words where they can be."""
+        said = _spoken_and_stemmed(text)
+        words = list(said)  # unique stems, in order
+        direct = [self._map_word(w) for w in words]
+        # A word the FAQ does not use may still be an everyday word for one it does
+        # ("swollen" for "swell"; see voice/matching/related_words.py).
+        mapped = [
+            d if d is not None or not related else self._related.get(said[w])
+            for w, d in zip(words, direct, strict=True)
+        ]
+        return _MappedQuestion(
+            words=words,
+            # Unique: two words for one FAQ word ("job, an occupation") are still one word.
+            known=list(dict.fromkeys(m for m in mapped if m is not None)),
+            unknown=[w for w, m in zip(words, mapped, strict=True) if m is None],
+            used_related=any(
+                d is None and m is not None for d, m in zip(direct, mapped, strict=True)
+            ),
+        )
+
+    def topical_words(self, text: str) -> list[str]:
+        """The FAQ words the question was mapped to, without generic and question words."""
+        return _topical(self._map_question(text).known)
+
+    def _clears_answer_bar(self, candidates: list[Candidate]) -> bool:
+        """The best entry scores high enough, and far enough above the runner-up, to answer."""
+        if not candidates:
+            return False
+        best = candidates[0].score
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        t = self.thresholds
+        return best >= t.answer and best - runner_up >= t.answer_margin
+
+    def _answers_without_related(self, text: str, entry_id: str, heard: bool) -> bool:
+        """The question answers ``entry_id`` on its own words, without WordNet's help."""
+        candidates = self._rank(text, related=False, heard=heard)[0]
+        return self._clears_answer_bar(candidates) and candidates[0].entry_id == entry_id
+
+    def _rests_on_one_stray_word(self, known: list[str], entry_id: str) -> bool:
+        """The question's only content word is one the entry uses just in a phrasing.
+
+        ``known`` are the question's words mapped to FAQ words. "Tell me a job" matches "what
+        shows the drip is doing its job" on "job" alone; one such word is not enough to answer
+        with.
+        """
+        content = [w for w in known if w not in GENERIC_WORDS and w not in QUESTION_WORDS]
+        if len(content) != 1:
+            return False
+        word = content[0]
+        index = self._index_of[entry_id]
+        # A shared stem of five letters or more counts ("successful" and "success").
+        stem_length = min(len(word), 5)
+        return not any(
+            core == word or (len(core) >= 5 and core[:stem_length] == word[:stem_length])
+            for core in self._core_words[index]
+        )
+
+    def names_other_subject(self, heard: str, chosen: str, entry_id: str) -> bool:
+        """``heard`` names a subject the entry does not cover, which ``chosen`` left out.
+
+        A second hearing of the same question ("how do I know if my radio therapy is working")
+        can catch a subject the first one turned into FAQ words ("… my immunotherapy …").
+        """
+        subjects = {w for w in _tokens(heard) if w in self._foreign}
+        subjects -= set(_tokens(chosen))
+        return self._names_uncovered(subjects, self._index_of[entry_id])
+
+    def _names_uncovered(self, subjects: Iterable[str], entry_index: int) -> bool:
+        """One of these subjects is never mentioned by the entry."""
+        entry_words = self._entry_words[entry_index]
+        return any(w not in entry_words for w in subjects)
+
+    def _foreign_conflict(self, foreign: list[str], ours: bool, entry_index: int) -> bool:
+        """The question is about a subject this entry does not cover.
+
+        Either it names a subject (``foreign``) the entry never mentions ("radiotherapy"), or
+        it names one the entry mentions only in passing ("chemotherapy", as a comparison)
+        and is not about immunotherapy itself (``ours``: it names immunotherapy, or names the
+        other subject only to compare with it). "Does chemo make you feel better" is a
+        chemotherapy question; "is it easier than chemo" is not.
+        """
+        if self._names_uncovered(foreign, entry_index):
+            return True
+        return not ours
+
+    def match(
+        self, text: str, asr_confidence: float | None = None, heard: bool = False
+    ) -> MatchResult:
+        """Decide what to do with one question or control phrase.
+
+        ``heard``: the text is a speech transcript, not typed (``asr_confidence`` implies it).
+        """
+        heard = heard or asr_confidence is not None
+        command = self.classify_command(text)
+        if command is not None:
+            return MatchResult(
+                transcript=text,
+                action=Action.COMMAND,
+                command=command[0],
+                score=round(command[1] / 100.0, 4),
+            )
+        candidates, known, used_related = self._rank(text, heard=heard)
+        top = tuple(candidates[:3])
+        if not candidates:
+            reason = "no_good_match" if _tokens(text) else "no_words"
+            return MatchResult(text, Action.DECLINE, alternatives=top, reason=reason)
+        best = candidates[0]
+        t = self.thresholds
+        if self._clears_answer_bar(candidates):
+            if asr_confidence is not None and asr_confidence < t.asr_confidence:
+                action, reason = Action.CONFIRM, "unsure_hearing"
+            elif self._rests_on_one_stray_word(known, best.entry_id):
+                action, reason = Action.CONFIRM, "weak_match"
+            elif used_related and not self._answers_without_related(text, best.entry_id, heard):
+                # A WordNet relation may lead to the right entry, but it is not the patient's
+                # own word: "quit" is not always "stop". Ask first.
+                action, reason = Action.CONFIRM, "weak_match"
+            else:
+                action, reason = Action.ANSWER, "confident"
+        elif best.score >= t.confirm:
+            action = Action.CONFIRM
+            reason = "close_call" if best.score >= t.answer else "weak_match"
+        else:
+            action, reason = Action.DECLINE, "no_good_match"
+        return MatchResult(
+            transcript=text,
+            action=action,
+            entry_id=None if action is Action.DECLINE else best.entry_id,
+            score=best.score,
+            alternatives=top,
+            reason=reason,
+        )
