@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from voice.audio.files import read_pcm16
+from voice.audio.format import SAMPLE_RATE
 from voice.audio.speech_activity import SpeechActivity
 from voice.content.loader import default_content_dir, load_content
 from voice.errors import ModelError
-from voice.hearing.decoder import SAMPLE_RATE, Decoder, Partial, decode_chunks
+from voice.hearing.decoder import Decoder, Partial, decode_chunks
 from voice.hearing.model import load_model, locate_model
 from voice.hearing.phrase_list import build_phrase_list
 from voice.hearing.transcript import UNKNOWN_WORD, Transcript, WordConfidence

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice.audio.speech_activity import SAMPLE_RATE, SoundRun, SpeechActivity
+from voice.audio.format import SAMPLE_RATE
+from voice.audio.speech_activity import SoundRun, SpeechActivity
 
 RNG = np.random.default_rng(7)
 

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from voice.audio.format import SAMPLE_RATE
 from voice.audio.pcm import float_to_pcm16
 from voice.audio.resample import Resampler
 from voice.errors import AudioError
 
 logger = logging.getLogger(__name__)
 
-TARGET_RATE = 16000
+TARGET_RATE = SAMPLE_RATE
 # Input read per step; bounds memory whatever the file length (0.5 s of 48 kHz stereo = 384 kB).
 _READ_SECONDS = 0.5
 _SNIFF_BYTES = 4096

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from voice.audio.devices import import_sounddevice
+from voice.audio.format import SAMPLE_RATE
 from voice.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 CHUNK_MS = 50
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from voice.audio.format import SAMPLE_RATE
 from voice.errors import AudioError
 
 # int16 full scale; dividing by 32768 (not 32767) makes int16 -> float -> int16 exact.
@@ -57,7 +58,7 @@ class FrameLevels:
 
     FRAME_S = 0.01
 
-    def __init__(self, sample_rate: int = 16000) -> None:
+    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
         self._frame = round(sample_rate * self.FRAME_S)
         self._carry = np.zeros(0, dtype=np.float64)
 

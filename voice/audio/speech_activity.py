@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from voice.audio.format import SAMPLE_RATE
 from voice.audio.pcm import FrameLevels
 
-SAMPLE_RATE = 16000
 FRAME_S = FrameLevels.FRAME_S
 
 

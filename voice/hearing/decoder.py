@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from voice.audio.format import SAMPLE_RATE
 from voice.errors import RecognitionError
 from voice.hearing.transcript import UNKNOWN_WORD, Transcript, WordConfidence
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 # Kaldi adds random dither to the audio before computing features, seeded from the C library's
 # rand(). Left alone, the same file decodes differently depending on what the process decoded
 # before it (vosk-api issue #868). Reseeding it for every new recognizer makes each result depend
