@@ -22,11 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from voice.content.loader import Entry, Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Entry, Faq
 from voice.matching.evaluation import read_eval_file
-from voice.matching.keywords import STOP_WORDS
 from voice.matching.matcher import Matcher
-from voice.text.normalize import normalize
+from voice.text.language import english
+from voice.text.normalize import Normalizer
+
+STOP_WORDS = english().stop_words
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = ROOT / "tests" / "data" / "typed_eval.tsv"
@@ -72,6 +75,7 @@ def _percentile(values: Sequence[float], q: float) -> float:
 def _content_words(faq: Faq) -> list[str]:
     """Real content words, most frequent first (for a Zipf-like draw)."""
     counts: Counter[str] = Counter()
+    normalize = Normalizer(rewrites=faq.subject.rewrites())
     for e in faq.entries:
         for text in (e.question, *e.phrasings, e.answer):
             counts.update(w for w in normalize(text).split() if w not in STOP_WORDS)
@@ -113,7 +117,7 @@ def synthetic_faq(real: Faq, size: int, seed: int = 7) -> Faq:
                 topic=f"{a} and {b}",
             )
         )
-    return Faq(real.title, real.topic_name, real.messages, tuple(entries))
+    return Faq(real.title, real.topic_name, real.messages, tuple(entries), real.subject)
 
 
 def time_matches(matcher: Matcher, questions: Sequence[str], repeat: int) -> list[float]:
@@ -121,7 +125,7 @@ def time_matches(matcher: Matcher, questions: Sequence[str], repeat: int) -> lis
     times: list[float] = []
     for _ in range(repeat):
         for q in questions:
-            normalize.cache_clear()
+            matcher.normalize.normalize.cache_clear()
             started = time.perf_counter()
             matcher.match(q)
             times.append((time.perf_counter() - started) * 1000)

@@ -41,7 +41,8 @@ from speechgen import (  # noqa: E402
 )
 
 from voice.ask.recorded import choose_result  # noqa: E402
-from voice.content.loader import Faq, default_content_dir, load_content  # noqa: E402
+from voice.content.loader import default_content_dir, load_content  # noqa: E402
+from voice.content.schema import Faq  # noqa: E402
 from voice.hearing.recognizer import HeardQuestion, SpeechRecognizer  # noqa: E402
 from voice.hearing.transcript import Transcript, WordConfidence  # noqa: E402
 from voice.matching.evaluation import OUT_OF_DOMAIN, EvalItem, EvalReport, read_eval_file  # noqa: E402

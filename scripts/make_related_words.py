@@ -28,7 +28,9 @@ sys.path.insert(0, str(REPO))
 from voice.hearing.phrase_list import common_words  # noqa: E402
 from voice.hearing.vocabulary import load_vocabulary  # noqa: E402
 from voice.install.fetch import locate_model  # noqa: E402
-from voice.matching.keywords import STOP_WORDS  # noqa: E402
+from voice.text.language import english  # noqa: E402
+
+STOP_WORDS = english().stop_words
 
 WORDNET = Path("/usr/share/wordnet")
 OUT = REPO / "voice" / "matching" / "data" / "related_words.txt"

@@ -20,7 +20,8 @@ import numpy as np
 from pulse_harness import Recording, VirtualAudio, read_wav
 from speechgen import AudioCache, VoiceSpec
 
-from voice.text.normalize import normalize
+from voice.content.loader import default_content_dir, load_content
+from voice.text.normalize import Normalizer
 
 REPO = Path(__file__).resolve().parents[1]
 VOICE = REPO / ".venv" / "bin" / "voice"
@@ -136,10 +137,10 @@ def best_answer(heard: str, answers: dict[str, str]) -> tuple[str, float]:
 
     Both sides are normalised the way the matcher normalises ("fifteen" heard, "15" written).
     """
-    heard_words = set(normalize(heard).split())
+    heard_words = set(_normalize()(heard).split())
     scores = {}
     for entry_id, answer in answers.items():
-        words = set(normalize(answer).split())
+        words = set(_normalize()(answer).split())
         scores[entry_id] = len(words & heard_words) / len(words)
     entry_id = max(scores, key=lambda k: scores[k])
     return entry_id, scores[entry_id]
@@ -152,3 +153,14 @@ def record(audio: VirtualAudio, path: Path) -> Recording:
 
 if __name__ == "__main__":  # pragma: no cover - manual use
     print(spoken(" ".join(sys.argv[1:])))
+
+
+_NORMALIZER: list[Normalizer] = []
+
+
+def _normalize() -> Normalizer:
+    """The matcher's normaliser for the bundled content (built once)."""
+    if not _NORMALIZER:
+        faq = load_content(default_content_dir())
+        _NORMALIZER.append(Normalizer(rewrites=faq.subject.rewrites()))
+    return _NORMALIZER[0]

@@ -21,7 +21,8 @@ import soundfile as sf
 from speechgen import AudioCache, Condition, NoiseKind, VoiceSpec, noise_only
 
 from voice.ask.record import JSON_FIELDS
-from voice.content.loader import Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.errors import ModelError
 from voice.hearing.model import locate_model
 

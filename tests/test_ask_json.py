@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from voice.ask.record import JSON_FIELDS
-from voice.content.loader import Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.matching.commands import Command
 
 VOICE = str(Path(sys.executable).with_name("voice"))

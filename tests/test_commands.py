@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from voice.content.loader import default_content_dir, load_content
-from voice.matching.commands import COMMAND_PHRASES, Command
+from voice.matching.commands import Command, command_phrases
 from voice.matching.evaluation import read_eval_file
 from voice.matching.matcher import Matcher
 from voice.matching.result import Action
+from voice.text.language import english
+
+COMMAND_PHRASES = command_phrases(english())
 
 EVAL_FILE = Path(__file__).parent / "data" / "typed_eval.tsv"
 

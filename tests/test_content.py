@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voice.content.loader import (
-    CONTENT_ENV_VAR,
-    Faq,
-    check_content,
-    default_content_dir,
-    load_content,
-    normalise_phrasing,
-)
+from voice.content.loader import CONTENT_ENV_VAR, check_content, default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.errors import ContentError, ContentProblem, VoiceError
+from voice.text.normalize import phrasing_key
 
 EXPECTED_IDS = [
     "make-cancer-worse",
@@ -130,7 +125,7 @@ def test_real_answers_are_short_spoken_sentences(faq: Faq) -> None:
 def test_real_entries_have_many_distinct_phrasings(faq: Faq) -> None:
     for e in faq.entries:
         assert len(e.phrasings) >= 12, e.id
-        normalised = [normalise_phrasing(p) for p in e.phrasings]
+        normalised = [phrasing_key(p) for p in e.phrasings]
         assert len(set(normalised)) == len(normalised), e.id
         assert e.source and e.topic and e.question.endswith("?"), e.id
         assert e.path is not None and e.path.name == "immunotherapy.toml"
@@ -177,10 +172,10 @@ def test_real_confirm_prompt_reads_well_with_every_question(faq: Faq) -> None:
 
 
 def test_survival_questions_do_not_lead_to_treatment_length(faq: Faq) -> None:
-    phrasings = {normalise_phrasing(p) for p in faq.entry("treatment-length").phrasings}
+    phrasings = {phrasing_key(p) for p in faq.entry("treatment-length").phrasings}
     assert not any("alive" in p or "live" in p.split() for p in phrasings)
     assert "how long can immunotherapy keep you alive" in {
-        normalise_phrasing(p) for p in faq.entry("life-expectancy").phrasings
+        phrasing_key(p) for p in faq.entry("life-expectancy").phrasings
     }
 
 
@@ -220,9 +215,9 @@ def test_a_byte_order_mark_is_accepted(content: Path) -> None:
     assert [e.id for e in load_content(content).entries] == ["a"]
 
 
-def test_normalise_phrasing_ignores_case_punctuation_and_spaces() -> None:
-    assert normalise_phrasing("  Will it make me SICK?! ") == "will it make me sick"
-    assert normalise_phrasing("It’s working...") == normalise_phrasing("its  working") != ""
+def test_phrasing_key_ignores_case_punctuation_and_spaces() -> None:
+    assert phrasing_key("  Will it make me SICK?! ") == "will it make me sick"
+    assert phrasing_key("It’s working...") == phrasing_key("its  working") != ""
 
 
 # --- Validation: each problem names file, line, field and what to do ---------------------------

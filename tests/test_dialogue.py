@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.content.loader import Entry, Faq, Messages
+from voice.content.schema import Entry, Faq, Messages
 from voice.errors import UsageError
 from voice.kiosk.dialogue import Dialogue, DialogueSettings, spoken_list
 from voice.kiosk.events import (

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from voice.content.loader import Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.matching.evaluation import read_eval_file
 from voice.matching.matcher import Matcher, Thresholds
 from voice.matching.result import Action, MatchResult

@@ -7,23 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from voice.content.loader import Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.errors import ModelError
 from voice.hearing.model import locate_model
 from voice.hearing.phrase_list import (
     BACKGROUND_WORD_COUNT,
-    EXTRA_PHRASES,
-    SOUND_ALIKES,
     PhraseList,
     build_phrase_list,
     common_words,
-    number_words,
-    spoken_words,
 )
 from voice.hearing.transcript import UNKNOWN_WORD
 from voice.hearing.vocabulary import load_vocabulary
-from voice.matching.commands import COMMAND_PHRASES
-from voice.matching.matcher import FOREIGN_WORDS
+from voice.matching.commands import command_phrases
+from voice.text.language import english
+from voice.text.normalize import spoken_words
+from voice.text.numbers import Numbers
+
+COMMAND_PHRASES = command_phrases(english())
+EXTRA_PHRASES = english().background_phrases
+
+
+def number_words(n: int) -> str:
+    return Numbers(english()).to_words(n)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +144,8 @@ def test_sound_alikes_replace_unknown_medical_words(phrase_list: PhraseList) -> 
     assert "pseudoprogression" not in phrase_list.dropped
 
 
-def test_sound_alikes_are_all_sayable(vocabulary: frozenset[str]) -> None:
-    for word, spoken in SOUND_ALIKES.items():
+def test_sound_alikes_are_all_sayable(faq: Faq, vocabulary: frozenset[str]) -> None:
+    for word, spoken in faq.subject.sound_alikes:
         assert word not in vocabulary, f"{word} needs no sound-alike"
         assert all(part in vocabulary for part in spoken.split()), spoken
 
@@ -150,15 +156,17 @@ def test_questions_phrasings_commands_and_extras_are_included(
     phrases = set(phrase_list.phrases)
     assert "can immunotherapy make cancer worse" in phrases  # a question
     assert "can immunotherapy make my cancer worse" in phrases  # a phrasing
-    for command_phrases in COMMAND_PHRASES.values():
-        for phrase in command_phrases:
+    for phrases_of_command in COMMAND_PHRASES.values():
+        for phrase in phrases_of_command:
             assert phrase in phrases, phrase
-    for extra in EXTRA_PHRASES:
+    for extra in (*EXTRA_PHRASES, *faq.subject.background_phrases):
         assert extra in phrases, extra
     # One phrase per distinct text at most, the background words, and "[unk]".
     total = len(faq.entries) + sum(len(e.phrasings) for e in faq.entries)
     total += sum(len(p) for p in COMMAND_PHRASES.values()) + len(EXTRA_PHRASES)
-    assert len(phrase_list.phrases) <= total + len(FOREIGN_WORDS) + BACKGROUND_WORD_COUNT + 1
+    total += len(faq.subject.background_phrases)
+    foreign = len(faq.subject.other_subjects)
+    assert len(phrase_list.phrases) <= total + foreign + BACKGROUND_WORD_COUNT + 1
 
 
 def test_background_vocabulary_lets_other_subjects_and_everyday_words_be_heard(

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from voice.errors import InstallError
-from voice.matching.keywords import STOP_WORDS, stem
 from voice.matching.related_words import RELATED_WORDS_FILE, load_related
+from voice.text.language import english
+from voice.text.stemming import stem
 
+STOP_WORDS = english().stop_words
 FAQ_WORDS = {w: stem(w) for w in ("swell", "chill", "tremble", "worse", "bad", "grow", "rid")}
 
 

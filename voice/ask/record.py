@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from voice.content.loader import Faq
+from voice.content.schema import Faq
 from voice.hearing.transcript import WordConfidence
 from voice.matching.matcher import Matcher
 from voice.matching.result import Action, MatchResult

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from voice.ask.record import AskResult, failed_input, result_for
-from voice.content.loader import Faq
+from voice.content.schema import Faq
 from voice.errors import AudioError, RecognitionError
 from voice.hearing.policy import DEFAULT_POLICY, SpeechPolicy, judge
 from voice.hearing.recognizer import HeardQuestion, SpeechRecognizer

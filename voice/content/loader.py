@@ -11,60 +11,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from voice.content.schema import Entry, Faq, Messages, Subject
 from voice.errors import ContentError, ContentProblem
 from voice.paths import bundled_content_dir
+from voice.text.normalize import phrasing_key
 
 logger = logging.getLogger(__name__)
 
 CONTENT_ENV_VAR = "VOICE_CONTENT"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One FAQ entry, written for listening."""
-
-    id: str
-    question: str
-    answer: str
-    phrasings: tuple[str, ...]
-    source: str
-    topic: str
-    more: str | None = None
-    path: Path | None = None
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class Messages:
-    """The kiosk's own spoken lines (greeting, safety notice, fallback, …)."""
-
-    greeting: str
-    safety_notice: str
-    usage: str
-    fallback: str
-    help_intro: str
-    confirm_template: str  # contains "{question}"
-    rephrase: str
-    not_heard: str
-    goodbye: str
-    topics_intro: str
-
-
-@dataclass(frozen=True)
-class Faq:
-    """All loaded content."""
-
-    title: str
-    topic_name: str
-    messages: Messages
-    entries: tuple[Entry, ...] = field(default_factory=tuple)
-
-    def entry(self, entry_id: str) -> Entry:
-        """Return the entry with this id (KeyError if absent)."""
-        for entry in self.entries:
-            if entry.id == entry_id:
-                return entry
-        raise KeyError(entry_id)
 
 
 _ENTRY_TEXT_KEYS = ("id", "question", "answer", "source", "topic")
@@ -72,7 +26,10 @@ _ENTRY_REQUIRED = (*_ENTRY_TEXT_KEYS, "phrasings")
 _ENTRY_KEYS = (*_ENTRY_REQUIRED, "more")
 _FAQ_KEYS = ("title", "topic_name")
 _MESSAGE_KEYS = tuple(f.name for f in fields(Messages))
-_TOP_LEVEL_KEYS = ("faq", "messages", "entry")
+_TOP_LEVEL_KEYS = ("faq", "messages", "subject", "entry")
+_SUBJECT_LISTS = ("aliases", "generic_words", "other_subjects", "background_phrases")
+_SUBJECT_TABLES = ("synonyms", "sound_alikes")
+_SUBJECT_KEYS = ("name", *_SUBJECT_LISTS, *_SUBJECT_TABLES)
 
 # What each key holds, for the "what to do" half of a problem message.
 _WHAT = {
@@ -92,11 +49,6 @@ _TABLE_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]")
 _KEY_LINE = re.compile(r"""\s*("[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_-]+)\s*=""")
 _QUOTED = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
-
-
-def normalise_phrasing(text: str) -> str:
-    """Lower-case, drop punctuation and collapse spaces, so near-identical phrasings match."""
-    return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", text.casefold())).split())
 
 
 def default_content_dir() -> Path:
@@ -171,10 +123,10 @@ class _SourceMap:
             return None
         ends = [line for line in self.tables.values() if line > start]
         end = min(ends, default=len(self.lines) + 1)
-        wanted = normalise_phrasing(value)
+        wanted = phrasing_key(value)
         for number in range(start, end):
             literals = _QUOTED.findall(self.lines[number - 1])
-            if any(normalise_phrasing(a or b) == wanted for a, b in literals):
+            if any(phrasing_key(a or b) == wanted for a, b in literals):
                 return number
         return start
 
@@ -286,6 +238,7 @@ class _Loader:
         complete = self.failed_files == 0
         title, topic_name = self._faq(complete)
         messages = self._messages(complete)
+        subject = self._subject()
         if complete and self.entry_tables == 0:
             self.report(
                 self.directory,
@@ -298,7 +251,7 @@ class _Loader:
         if self.problems or messages is None:
             return None, self.problems
         entries = tuple(entry for entry, _, _ in self.placed)
-        return Faq(title, topic_name, messages, entries), self.problems
+        return Faq(title, topic_name, messages, entries, subject), self.problems
 
     def _files(self) -> list[Path]:
         if not self.directory.is_dir():
@@ -330,7 +283,7 @@ class _Loader:
         for key, value in file.data.items():
             if key == "entry":
                 self._take_entries(file, value)
-            elif key in ("faq", "messages"):
+            elif key in ("faq", "messages", "subject"):
                 self._take_table(file, key, value)
             else:
                 self.report(
@@ -338,7 +291,8 @@ class _Loader:
                     file.source.top_line(key),
                     key,
                     f'"{key}" is not a table the kiosk knows.{_suggest(key, _TOP_LEVEL_KEYS)} '
-                    "A content file may only hold [faq], [messages] and [[entry]] tables.",
+                    "A content file may only hold [faq], [messages], [subject] and [[entry]] "
+                    "tables.",
                 )
 
     def _take_table(self, file: _File, name: str, value: object) -> None:
@@ -481,7 +435,7 @@ class _Loader:
                     f"Phrasing number {position} of {label} is not text. "
                     "Put double quotes around it.",
                 )
-            elif not normalise_phrasing(item):
+            elif not phrasing_key(item):
                 self.report(
                     file.path,
                     file.source.value_line("entry", index, "phrasings", item),
@@ -568,6 +522,94 @@ class _Loader:
             return None
         return Messages(**text)
 
+    def _subject(self) -> Subject:
+        """The optional [subject] table (an empty Subject when there is none)."""
+        found = self.tables.get("subject")
+        if found is None:
+            return Subject()
+        file, raw = found
+        for key in raw:
+            if key not in _SUBJECT_KEYS:
+                self.report(
+                    file.path,
+                    file.source.key_line("subject", 0, key),
+                    f"subject.{key}",
+                    f'The [subject] table has an unknown key "{key}".'
+                    f"{_suggest(key, _SUBJECT_KEYS)} Fix its spelling or remove it.",
+                )
+        if "name" not in raw:
+            self.report(
+                file.path,
+                file.source.table_line("subject"),
+                "subject.name",
+                'The [subject] table has no name. Add a line like name = "immunology" to it: '
+                "the FAQ's subject in a word or two.",
+            )
+        name = self._text(file, "subject", 0, raw, "name", "the [subject] table")
+        lists = {key: self._subject_list(file, raw, key) for key in _SUBJECT_LISTS}
+        for word in lists["other_subjects"]:
+            if len(word.split()) != 1:
+                self.report(
+                    file.path,
+                    file.source.value_line("subject", 0, "other_subjects", word),
+                    "subject.other_subjects",
+                    f'"{word}" in other_subjects is more than one word. List each word of it '
+                    "on its own, like other_subjects = [\"blood\", \"pressure\"].",
+                )
+        tables = {key: self._subject_table(file, raw, key) for key in _SUBJECT_TABLES}
+        return Subject(
+            name=phrasing_key(name),
+            aliases=lists["aliases"],
+            generic_words=lists["generic_words"],
+            other_subjects=lists["other_subjects"],
+            background_phrases=lists["background_phrases"],
+            synonyms=tables["synonyms"],
+            sound_alikes=tables["sound_alikes"],
+        )
+
+    def _subject_list(self, file: _File, raw: dict[str, Any], key: str) -> tuple[str, ...]:
+        """A list of lower-case words or phrases in [subject] (empty after a problem)."""
+        value = raw.get(key, [])
+        line = file.source.key_line("subject", 0, key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.report(
+                file.path,
+                line,
+                f"subject.{key}",
+                f'{key} in [subject] must be a list of texts, like {key} = ["...", "..."].',
+            )
+            return ()
+        cleaned = tuple(phrasing_key(v) for v in value)
+        if any(not v for v in cleaned):
+            self.report(
+                file.path,
+                line,
+                f"subject.{key}",
+                f"{key} in [subject] has an empty text. Write a word between the quotes, "
+                "or remove it.",
+            )
+            return ()
+        return cleaned
+
+    def _subject_table(
+        self, file: _File, raw: dict[str, Any], key: str
+    ) -> tuple[tuple[str, str], ...]:
+        """A table of "what is said" = "what the FAQ uses" pairs (in the file's order)."""
+        value = raw.get(key, {})
+        line = file.source.table_line(f"subject.{key}") or file.source.key_line("subject", 0, key)
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and phrasing_key(v) and phrasing_key(k) for k, v in value.items()
+        ):
+            self.report(
+                file.path,
+                line,
+                f"subject.{key}",
+                f"[subject.{key}] must be lines like \"what patients say\" = \"the FAQ's word\", "
+                "each with text on both sides.",
+            )
+            return ()
+        return tuple((phrasing_key(k), phrasing_key(v)) for k, v in value.items())
+
     def _check_template(self, file: _File, template: str) -> None:
         line = file.source.key_line("messages", 0, "confirm_template")
         if "{question}" not in template:
@@ -610,7 +652,7 @@ class _Loader:
             for key, text in texts:
                 line = file.source.value_line("entry", index, key, text)
                 place = (entry.id, text, file.path, line)
-                owner = owners.setdefault(normalise_phrasing(text), place)
+                owner = owners.setdefault(phrasing_key(text), place)
                 if owner[0] != entry.id:
                     what = "question" if key == "question" else "phrasing"
                     self.report(

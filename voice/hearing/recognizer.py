@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voice.content.loader import Faq
+from voice.content.schema import Faq
 from voice.hearing.transcript import Transcript
 
 log = logging.getLogger(__name__)

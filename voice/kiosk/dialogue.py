@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voice.content.loader import Entry, Faq
+from voice.content.schema import Entry, Faq
 from voice.errors import UsageError
 from voice.kiosk.events import (
     Caption,

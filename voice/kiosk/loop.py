@@ -24,10 +24,10 @@ from voice.audio.microphone import Microphone
 from voice.audio.pcm import rms_dbfs
 from voice.audio.speaker import Cue
 from voice.audio.speech_activity import SpeechActivity
-from voice.content.loader import Faq, default_content_dir, load_content
+from voice.content.loader import default_content_dir, load_content
+from voice.content.schema import Faq
 from voice.errors import DeviceError, RecognitionError, SpeechError, UsageError, VoiceError
 from voice.hearing.decoder import Decoder, Partial
-from voice.hearing.phrase_list import spoken_words
 from voice.hearing.policy import judge
 from voice.hearing.recognizer import SpeechRecognizer
 from voice.hearing.transcript import UNKNOWN_WORD, Transcript
@@ -63,6 +63,7 @@ from voice.kiosk.settings import Activation, KioskSettings
 from voice.matching.commands import Command
 from voice.matching.matcher import Matcher
 from voice.matching.result import Action, MatchResult
+from voice.text.normalize import spoken_words
 
 log = logging.getLogger(__name__)
 

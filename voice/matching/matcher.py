@@ -3,11 +3,12 @@
 Scoring has three parts, all over normalised, stemmed content words:
 - a keyword signal: IDF-weighted cosine between the question and each phrasing, which lets a long,
   rambling question still meet the short phrasing it contains, and counts words the FAQ has never
-  seen against the match (that is what keeps "does chemo make you sick" from being answered);
+  seen against the match (that is what keeps a question about another subject from being
+  answered);
 - rapidfuzz string similarity (token sort and token set ratios) against the best phrasings, which
   tolerates the speech recognizer's spellings and word-order changes;
 - entry-level coverage: how much of the question the entry's words cover as a whole, so words
-  from different phrasings and the answer add up ("are there side effects like colitis").
+  from different phrasings and the answer add up ("are there side effects like a rash").
 Question words the FAQ never uses are mapped to an FAQ word when the speech recognizer misspelt
 one (rapidfuzz) or WordNet relates them (voice/matching/related_words.py: "swollen" to "swell").
 The decision uses the best entry's score and its margin over the runner-up; thresholds come from
@@ -25,50 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from voice.content.loader import Entry, Faq
-from voice.matching.commands import COMMAND_PHRASES, Command
-from voice.matching.keywords import (
-    GENERIC_WORDS,
-    QUESTION_WORDS,
-    STOP_WORDS,
-    content_words,
-    idf_weights,
-    stem,
-)
+from voice.content.schema import Entry, Faq
+from voice.matching.commands import Command, command_phrases
+from voice.matching.keywords import content_words, idf_weights
 from voice.matching.related_words import load_related
 from voice.matching.result import Action, Candidate, MatchResult
-from voice.text.normalize import normalize
+from voice.text.language import Language, english
+from voice.text.normalize import Normalizer
+from voice.text.stemming import stem
 
 log = logging.getLogger(__name__)
 
-# Treatments and subjects the FAQ does not cover. A question that names one of these, where the
-# best phrasing does not, is about something else ("how long do chemo side effects last").
-FOREIGN_WORDS = frozenset(
-    {
-        "chemotherapy", "radiotherapy", "surgery", "operation", "transplant", "hormone",
-        "steroid", "antibiotic", "vaccine", "vaccination", "jab", "booster", "flu", "prostate",
-        "breast", "cervical", "cervix", "bowel", "colon", "ovarian", "pancreatic", "leukemia",
-        "leukaemia", "lymphoma", "cin2", "cin", "diabetes", "blood", "pressure", "pregnant",
-        "pregnancy", "fertility", "alcohol", "drink", "cost", "price", "pay", "insurance",
-        "medicare", "medicaid",
-        "parking", "toilet",
-        # parts of the body no answer mentions ("can it cause problems with your eyes"); not
-        # everyday words that the open decoder hears in noise ("food", "sun", "hair")
-        "eye", "eyes", "eyesight", "vision", "thyroid", "teeth", "tooth", "dental", "dentist",
-        "bladder",
-        # a patient's job (see voice/text/normalize.py: "can I keep working" is about employment)
-        "employment",
-        # other medicines: whether one is safe or helps is a question for the care team
-        "paracetamol", "ibuprofen", "aspirin", "painkiller", "tablet", "pill", "vitamin",
-        "supplement", "herbal", "paxlovid",
-    }
-)
-# Stemmed once, so "pays"/"costs" are caught too.
-
-# Words that make a nearby subject a comparison rather than the question's subject: "better
-# than chemo", "compared with the chemo", "feel like I've got the flu", "flu like symptoms".
-_COMPARISON_BEFORE = frozenset({"than", "compared", "versus", "vs", "like", "instead"})
-_COMPARISON_AFTER = frozenset({"like"})
 _COMPARISON_REACH = 5  # how many words before the subject the marker may be
 
 
@@ -110,43 +78,14 @@ class _Phrasing:
     words: tuple[str, ...]
 
 
-_POLITE_OPENINGS = (
-    "could you please ", "can you please ", "would you please ", "could you ", "can you ",
-    "would you ", "will you ", "please ", "i would like you to ", "i want you to ",
-)
-_POLITE_ENDINGS = (" please", " for me", " thank you", " thanks", " a bit", " a little")
-
-
-def _strip_politeness(norm: str) -> str:
-    """ "could you say that again please" -> "say that again": the command is the same."""
-    changed = True
-    while changed:
-        changed = False
-        for opening in _POLITE_OPENINGS:
-            if norm.startswith(opening) and len(norm) > len(opening):
-                norm, changed = norm[len(opening) :], True
-        for ending in _POLITE_ENDINGS:
-            if norm.endswith(ending) and len(norm) > len(ending):
-                norm, changed = norm[: -len(ending)], True
-    return norm
-
-
-def _tokens(text: str) -> list[str]:
-    return content_words(normalize(text))
-
-
-# The generic words as the matcher sees them ("treatment" is "treat").
-_GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)
-
-
-def _spoken_and_stemmed(text: str) -> dict[str, str]:
-    """The question's content words as stems, each with the word it was first said as."""
-    pairs: dict[str, str] = {}
-    for word in normalize(text).split():
-        stemmed = stem(word)
-        if word not in STOP_WORDS and stemmed not in STOP_WORDS:
-            pairs.setdefault(stemmed, word)
-    return pairs
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first (ties by index); no full sort, no zeros."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = np.sort(candidates[part])
+    order = np.argsort(-scores[candidates], kind="stable")
+    return candidates[order]
 
 
 @dataclass(frozen=True)
@@ -160,47 +99,29 @@ class _MappedQuestion:
     used_related: bool  # a WordNet relation gave one of the known words
 
 
-def _topical(known: list[str]) -> list[str]:
-    """FAQ words that say what a question is about: not generic, not question words."""
-    return [w for w in known if w not in _GENERIC_STEMS and w not in QUESTION_WORDS]
-
-
-def _compared_subjects(text: str, subjects: frozenset[str]) -> set[str]:
-    """The subjects (stems) this question only compares with: "is it easier than chemo"."""
-    said = normalize(text).split()
-    found: set[str] = set()
-    for i, word in enumerate(said):
-        stemmed = stem(word)
-        if stemmed not in subjects:
-            continue
-        start = max(0, i - _COMPARISON_REACH)
-        before = [
-            w
-            for j, w in enumerate(said[start:i], start)
-            if not (w == "like" and said[j + 1] == "to")  # "I'd like to know about chemo"
-        ]
-        after = said[i + 1 : i + 2]
-        if _COMPARISON_BEFORE.intersection(before) or _COMPARISON_AFTER.intersection(after):
-            found.add(stemmed)
-    return found
-
-
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first (ties by index); no full sort, no zeros."""
-    candidates = np.flatnonzero(scores > 0)
-    if len(candidates) > k:
-        part = np.argpartition(-scores[candidates], k - 1)[:k]
-        candidates = np.sort(candidates[part])
-    order = np.argsort(-scores[candidates], kind="stable")
-    return candidates[order]
-
-
 class Matcher:
-    """Scores questions against every entry's question and alternative phrasings."""
+    """Scores questions against every entry's question and alternative phrasings.
 
-    def __init__(self, faq: Faq, thresholds: Thresholds | None = None) -> None:
+    The language (stop words, question words, command phrases …) and the FAQ's subject (its
+    name and aliases, generic words, synonyms, the subjects it does not cover) are data: the
+    language file and the content's [subject] table.
+    """
+
+    def __init__(
+        self, faq: Faq, thresholds: Thresholds | None = None, language: Language | None = None
+    ) -> None:
         self.faq = faq
         self.thresholds = thresholds or Thresholds()
+        self.language = language if language is not None else english()
+        subject = faq.subject
+        self.normalize = Normalizer(self.language, subject.rewrites())
+        self._stop_words = self.language.stop_words
+        self._question_words = self.language.question_words
+        # Everyday words for the subject, and its own name, add nothing to tell entries apart.
+        # They are kept as words (so "does it work" still has content) but weigh little.
+        self._generic_words = frozenset((*subject.generic_words, *subject.name.split()))
+        self._generic_stems = frozenset(stem(w) for w in self._generic_words)
+        self._subject_stems = tuple(self._tokens(subject.name))
         self._entries: tuple[Entry, ...] = faq.entries
         self._phrasings: list[_Phrasing] = []
         faq_words: dict[str, str] = {}  # every word the FAQ uses, as written -> its stem
@@ -210,9 +131,11 @@ class Matcher:
             # names a symptom the answer lists ("aching joints") is then not "unknown" talk.
             for raw in (entry.question, *entry.phrasings, entry.answer, entry.more or ""):
                 faq_words.update(
-                    (word, stem(word)) for word in normalize(raw).split() if word not in STOP_WORDS
+                    (word, stem(word))
+                    for word in self.normalize(raw).split()
+                    if word not in self._stop_words
                 )
-                words = tuple(_tokens(raw))
+                words = tuple(self._tokens(raw))
                 text = " ".join(words)
                 if words and text not in seen:
                     seen.add(text)
@@ -224,35 +147,96 @@ class Matcher:
         # The words an entry is asked with (question, topic, phrasings), as against words that
         # only its answer happens to use ("much the same thing"); see Thresholds.
         self._asked_words = [
-            set(_tokens(" ".join((e.question, e.topic, *e.phrasings)))) for e in self._entries
+            set(self._tokens(" ".join((e.question, e.topic, *e.phrasings))))
+            for e in self._entries
         ]
         self._index_of = {e.id: i for i, e in enumerate(self._entries)}
         # The words an entry is really about: its question, topic and answer (not phrasings).
         self._core_words = [
-            set(_tokens(f"{e.question} {e.topic} {e.answer} {e.more or ''}"))
+            set(self._tokens(f"{e.question} {e.topic} {e.answer} {e.more or ''}"))
             for e in self._entries
         ]
         self._idf = idf_weights(entry_words)
-        for word in GENERIC_WORDS:
+        for word in self._generic_words:
             if word in self._idf:
                 self._idf[word] *= self.thresholds.generic_weight
-        for word in QUESTION_WORDS:
+        for word in self._question_words:
             if word in self._idf:
                 self._idf[word] *= self.thresholds.question_word_weight
         self._vocabulary = sorted(self._idf)
         self._mean_idf = float(np.mean(list(self._idf.values()))) if self._idf else 1.0
         self._build_postings()
-        self._foreign = frozenset(content_words(" ".join(sorted(FOREIGN_WORDS))))
+        self._foreign = frozenset(self._tokens(" ".join(sorted(subject.other_subjects))))
         # Everyday words for FAQ words; never for a subject the FAQ does not cover.
         # (Only words the scoring knows: "likely" is written, but its stem is a stop word.)
         faq_words = {word: s for word, s in faq_words.items() if s in self._idf}
         self._related = load_related(faq_words, stem, exclude=self._foreign)
         self._command_choices = {
-            _strip_politeness(phrase): command
-            for command, phrases in COMMAND_PHRASES.items()
+            self._strip_politeness(phrase): command
+            for command, phrases in command_phrases(self.language).items()
             for phrase in phrases
         }
         self._command_list = list(self._command_choices)
+
+    # -- text -------------------------------------------------------------------------------
+
+    def _tokens(self, text: str) -> list[str]:
+        """Stemmed content words of a text, in order."""
+        return content_words(self.normalize(text), self._stop_words)
+
+    def _spoken_and_stemmed(self, text: str) -> dict[str, str]:
+        """The question's content words as stems, each with the word it was first said as."""
+        pairs: dict[str, str] = {}
+        for word in self.normalize(text).split():
+            stemmed = stem(word)
+            if word not in self._stop_words and stemmed not in self._stop_words:
+                pairs.setdefault(stemmed, word)
+        return pairs
+
+    def _strip_politeness(self, norm: str) -> str:
+        """ "could you say that again please" -> "say that again": the command is the same."""
+        openings, endings = self.language.polite_openings, self.language.polite_endings
+        changed = True
+        while changed:
+            changed = False
+            for opening in openings:
+                if norm.startswith(opening) and len(norm) > len(opening):
+                    norm, changed = norm[len(opening) :], True
+            for ending in endings:
+                if norm.endswith(ending) and len(norm) > len(ending):
+                    norm, changed = norm[: -len(ending)], True
+        return norm
+
+    def _topical(self, known: list[str]) -> list[str]:
+        """FAQ words that say what a question is about: not generic, not question words."""
+        return [
+            w for w in known if w not in self._generic_stems and w not in self._question_words
+        ]
+
+    def _names_own_subject(self, words: list[str]) -> bool:
+        """The question names the FAQ's own subject (every word of its name)."""
+        return bool(self._subject_stems) and all(s in words for s in self._subject_stems)
+
+    def _compared_subjects(self, text: str, subjects: frozenset[str]) -> set[str]:
+        """The subjects (stems) this question only compares with: "is it easier than X"."""
+        before_markers = self.language.comparison_before
+        after_markers = self.language.comparison_after
+        said = self.normalize(text).split()
+        found: set[str] = set()
+        for i, word in enumerate(said):
+            stemmed = stem(word)
+            if stemmed not in subjects:
+                continue
+            start = max(0, i - _COMPARISON_REACH)
+            before = [
+                w
+                for j, w in enumerate(said[start:i], start)
+                if not (w == "like" and said[j + 1] == "to")  # "I'd like to know about X"
+            ]
+            after = said[i + 1 : i + 2]
+            if before_markers.intersection(before) or after_markers.intersection(after):
+                found.add(stemmed)
+        return found
 
     def _build_postings(self) -> None:
         """Inverted index word -> (phrasing indices, weights) for a vectorised cosine."""
@@ -272,7 +256,7 @@ class Matcher:
 
     def classify_command(self, text: str) -> tuple[Command, float] | None:
         """Return the control phrase this whole utterance is, with its score, or None."""
-        norm = _strip_politeness(normalize(text))
+        norm = self._strip_politeness(self.normalize(text))
         if not norm:
             return None
         if norm in self._command_choices:
@@ -332,15 +316,15 @@ class Matcher:
         query_text = " ".join(known + unknown)
         # Subjects the FAQ does not cover, found once per question (see _foreign_conflict).
         foreign = [w for w in words if w in self._foreign]
-        # A subject the question only compares with ("better than chemo") is not what it asks
+        # A subject the question only compares with ("better than X") is not what it asks
         # about, as long as the entry mentions it.
         asked_about = (
-            [w for w in foreign if w not in _compared_subjects(text, self._foreign)]
+            [w for w in foreign if w not in self._compared_subjects(text, self._foreign)]
             if foreign
             else []
         )
-        # The question is about immunotherapy, not the other subject it names.
-        ours = "immunotherapy" in words or not asked_about
+        # The question is about the FAQ's own subject, not the other subject it names.
+        ours = self._names_own_subject(words) or not asked_about
         for pi in order:
             ei = int(self._phrasing_entry[pi])
             p = self._phrasings[int(pi)]
@@ -353,7 +337,7 @@ class Matcher:
                 score *= 0.5
             if score > best_per_entry[ei]:
                 best_per_entry[ei] = score
-        if t.coverage_weight > 0 and len(_topical(known)) >= 2:
+        if t.coverage_weight > 0 and len(self._topical(known)) >= 2:
             # Entry-level evidence: how much of the question the entry's words cover at all,
             # across phrasings and answer ("colitis" from one, "side effects" from another).
             # One topical word is too little to go on ("what's your name" -> "call").
@@ -383,7 +367,7 @@ class Matcher:
 
     def _map_question(self, text: str, related: bool = True) -> _MappedQuestion:
         """The question's content words, mapped to FAQ words where they can be."""
-        said = _spoken_and_stemmed(text)
+        said = self._spoken_and_stemmed(text)
         words = list(said)  # unique stems, in order
         direct = [self._map_word(w) for w in words]
         # A word the FAQ does not use may still be an everyday word for one it does
@@ -404,7 +388,7 @@ class Matcher:
 
     def topical_words(self, text: str) -> list[str]:
         """The FAQ words the question was mapped to, without generic and question words."""
-        return _topical(self._map_question(text).known)
+        return self._topical(self._map_question(text).known)
 
     def _clears_answer_bar(self, candidates: list[Candidate]) -> bool:
         """The best entry scores high enough, and far enough above the runner-up, to answer."""
@@ -427,7 +411,9 @@ class Matcher:
         shows the drip is doing its job" on "job" alone; one such word is not enough to answer
         with.
         """
-        content = [w for w in known if w not in GENERIC_WORDS and w not in QUESTION_WORDS]
+        content = [
+            w for w in known if w not in self._generic_words and w not in self._question_words
+        ]
         if len(content) != 1:
             return False
         word = content[0]
@@ -442,11 +428,11 @@ class Matcher:
     def names_other_subject(self, heard: str, chosen: str, entry_id: str) -> bool:
         """``heard`` names a subject the entry does not cover, which ``chosen`` left out.
 
-        A second hearing of the same question ("how do I know if my radio therapy is working")
-        can catch a subject the first one turned into FAQ words ("… my immunotherapy …").
+        A second hearing of the same question (the open decoder's, with the whole vocabulary)
+        can catch a subject the first one turned into FAQ words (the FAQ's own subject).
         """
-        subjects = {w for w in _tokens(heard) if w in self._foreign}
-        subjects -= set(_tokens(chosen))
+        subjects = {w for w in self._tokens(heard) if w in self._foreign}
+        subjects -= set(self._tokens(chosen))
         return self._names_uncovered(subjects, self._index_of[entry_id])
 
     def _names_uncovered(self, subjects: Iterable[str], entry_index: int) -> bool:
@@ -457,11 +443,11 @@ class Matcher:
     def _foreign_conflict(self, foreign: list[str], ours: bool, entry_index: int) -> bool:
         """The question is about a subject this entry does not cover.
 
-        Either it names a subject (``foreign``) the entry never mentions ("radiotherapy"), or
-        it names one the entry mentions only in passing ("chemotherapy", as a comparison)
-        and is not about immunotherapy itself (``ours``: it names immunotherapy, or names the
-        other subject only to compare with it). "Does chemo make you feel better" is a
-        chemotherapy question; "is it easier than chemo" is not.
+        Either it names a subject (``foreign``, the content's other subjects) the entry never
+        mentions, or it names one the entry mentions only in passing (as a comparison) and is
+        not about the FAQ's own subject (``ours``: it names the FAQ's subject, or names the
+        other subject only to compare with it). "Does X make you feel better" is a question
+        about X; "is it easier than X" is not.
         """
         if self._names_uncovered(foreign, entry_index):
             return True
@@ -486,7 +472,7 @@ class Matcher:
         candidates, known, used_related = self._rank(text, heard=heard)
         top = tuple(candidates[:3])
         if not candidates:
-            reason = "no_good_match" if _tokens(text) else "no_words"
+            reason = "no_good_match" if self._tokens(text) else "no_words"
             return MatchResult(text, Action.DECLINE, alternatives=top, reason=reason)
         best = candidates[0]
         t = self.thresholds
