@@ -10,7 +10,6 @@ and manifest come from the installed package, and models live in a user data fol
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 MODELS_DIR_ENV = "VOICE_MODELS_DIR"
@@ -25,20 +24,21 @@ def checkout_root() -> Path | None:
     return None
 
 
-def _installed(package: str) -> Path:
-    return Path(str(resources.files(package)))
+def _installed(folder: str) -> Path:
+    """A data folder installed inside the package (see pyproject.toml's package-dir)."""
+    return Path(__file__).resolve().parent / folder
 
 
 def bundled_content_dir() -> Path:
     """The FAQ content shipped with the kiosk."""
     root = checkout_root()
-    return root / "content" if root is not None else _installed("voice.bundled_content")
+    return root / "content" if root is not None else _installed("bundled_content")
 
 
 def manifest_path() -> Path:
     """The model manifest shipped with the kiosk (``models/manifest.toml``)."""
     root = checkout_root()
-    base = root / "models" if root is not None else _installed("voice.bundled_models")
+    base = root / "models" if root is not None else _installed("bundled_models")
     return base / "manifest.toml"
 
 

@@ -39,7 +39,7 @@ _WHAT = {
     "source": "where the answer comes from",
     "topic": "a short spoken label for the list of topics",
     "title": "the title of this FAQ",
-    "topic_name": 'the subject in a word or two, like "immunotherapy"',
+    "topic_name": 'the subject in a word or two, like "blood pressure"',
 }
 
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -13,7 +13,7 @@ class Subject:
     Nothing about a subject is written in the engine's code: a clinic's FAQ brings its own.
     """
 
-    name: str = ""  # the FAQ's own subject ("immunotherapy"); empty: none named
+    name: str = ""  # the FAQ's own subject ("blood pressure"); empty: none named
     aliases: tuple[str, ...] = ()  # other ways to say the name; rewritten to it
     generic_words: tuple[str, ...] = ()  # words for the subject that do not tell entries apart
     other_subjects: tuple[str, ...] = ()  # single words for subjects it must not answer for

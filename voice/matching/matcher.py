@@ -50,7 +50,7 @@ class Thresholds:
     # Per-word recognizer confidence below this turns an answer into a confirm.
     asr_confidence: float = 0.80
     # Weight of a question word the FAQ has never seen, relative to the mean known-word weight:
-    # typed words are taken at their word ("... safe to take with Paxlovid" asks something
+    # typed words are taken at their word ("... safe to take with my other pills" asks something
     # else); a heard word may be a mishearing, so it counts less. Set on the evaluation sets and
     # on near-miss questions that reuse an entry's words (.helpers, see the stop-9 note).
     unknown_word_weight: float = 1.8
@@ -339,7 +339,7 @@ class Matcher:
                 best_per_entry[ei] = score
         if t.coverage_weight > 0 and len(self._topical(known)) >= 2:
             # Entry-level evidence: how much of the question the entry's words cover at all,
-            # across phrasings and answer ("colitis" from one, "side effects" from another).
+            # across phrasings and answer ("rash" from one, "side effects" from another).
             # One topical word is too little to go on ("what's your name" -> "call").
             total = known_sq + len(unknown) * unknown_weight**2
             enough = t.coverage_min_words * self._mean_idf**2

@@ -82,7 +82,7 @@ class Normalizer:
         while len(words) > 1 and words[0] in language.leading_fillers:
             words = words[1:]
         text = " ".join(self._numbers.to_digits(words))
-        # Rewrites run twice so that a rewrite can feed another ("covid nineteen" -> "covid 19").
+        # Rewrites run twice, so one rewrite can feed another ("A B" -> "C" and then "C D" -> "E").
         return self._rewrite(self._rewrite(text))
 
 
