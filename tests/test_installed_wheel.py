@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +29,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     parts = ("pyproject.toml", "README.md", "voice", "content")
     subprocess.run(["cp", "-r", *(str(REPO / part) for part in parts), str(source)], check=True)
     (source / "models").mkdir()
-    subprocess.run(["cp", str(REPO / "models" / "manifest.toml"), str(source / "models")], check=True)
+    shutil.copy(REPO / "models" / "manifest.toml", source / "models")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(work / "dist"), str(source)],
