@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voice.audio.speaker import Cue, _resample_linear, _to_float, cue_audio
+from voice.audio.speaker import Cue, _to_float, cue_audio
 from voice.speaking.synthesis import SpeechAudio
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,19 +52,32 @@ def test_to_float_applies_gain_and_clips() -> None:
 
 
 @pytest.mark.parametrize(("source", "target"), [(22050, 48000), (22050, 44100), (22050, 16000)])
-def test_resample_keeps_duration_and_pitch(source: int, target: int) -> None:
+def test_resample_keeps_duration_pitch_and_level(source: int, target: int) -> None:
     t = np.arange(source) / source
-    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
-    out = _resample_linear(tone, source, target)
+    tone = (np.sin(2 * np.pi * 440 * t) * 16384).astype(np.int16)
+    out = _to_float(SpeechAudio(samples=tone, sample_rate=source), 1.0, target)
     assert len(out) == target
     assert _dominant_hz(out, target) == pytest.approx(440, abs=2)
+    middle = out[target // 10 : -target // 10]
+    assert float(np.sqrt(np.mean(middle.astype(np.float64) ** 2))) == pytest.approx(
+        0.5 / np.sqrt(2), rel=0.01
+    )
 
 
 def test_resample_through_to_float_when_the_device_rate_differs() -> None:
     audio = SpeechAudio(samples=np.full(22050, 8192, dtype=np.int16), sample_rate=22050)
     out = _to_float(audio, 1.0, 48000)
     assert len(out) == 48000
-    assert out.tolist() == pytest.approx([0.25] * 48000, abs=1e-4)
+    # The filter rises into the first samples and falls out of the last (about 1.3 ms each).
+    assert out[100:-100].tolist() == pytest.approx([0.25] * 47800, abs=1e-4)
+
+
+def test_resampling_does_not_alias_a_tone_above_the_lower_nyquist() -> None:
+    # 10 kHz from 22050 Hz audio to a 16 kHz device: linear interpolation folds it to 6 kHz.
+    t = np.arange(22050) / 22050
+    tone = (np.sin(2 * np.pi * 10000 * t) * 16384).astype(np.int16)
+    out = _to_float(SpeechAudio(samples=tone, sample_rate=22050), 1.0, 16000)
+    assert float(np.max(np.abs(out[1600:-1600]))) < 0.01
 
 
 # ---------------------------------------------------------------------------------------------

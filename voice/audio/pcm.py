@@ -1,13 +1,10 @@
-"""Pure helpers for 16-bit little-endian PCM: conversion to and from float, and loudness."""
+"""Pure helpers for 16-bit little-endian PCM: conversion to and from float (loudness: levels.py)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import numpy.typing as npt
 
-from voice.audio.format import SAMPLE_RATE
 from voice.errors import AudioError
 
 # int16 full scale; dividing by 32768 (not 32767) makes int16 -> float -> int16 exact.
@@ -39,38 +36,8 @@ def float_to_pcm16(samples: npt.ArrayLike) -> bytes:
 
 
 def rms_dbfs(data: bytes) -> float:
-    """Loudness of 16-bit PCM as RMS in dBFS (full-scale square wave = 0, silence = -inf)."""
-    samples = pcm16_to_float(data)
-    if samples.size == 0:
-        return -math.inf
-    mean_square = float(np.mean(np.square(samples, dtype=np.float64)))
-    if mean_square == 0.0:
-        return -math.inf
-    return 10.0 * math.log10(mean_square)
+    """Moved to voice.audio.levels.rms_dbfs; this forwarder goes once its last importers switch."""
+    # Imported here because voice.audio.levels builds on this module.
+    from voice.audio.levels import rms_dbfs as measure
 
-
-class FrameLevels:
-    """Cuts a stream of 16-bit PCM into 10 ms frames and gives each frame's level in dBFS.
-
-    Samples short of a whole frame wait for the next chunk, so the frames do not depend on how
-    the stream was chunked. Digital silence is about -120 dBFS (not -inf).
-    """
-
-    FRAME_S = 0.01
-
-    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
-        self._frame = round(sample_rate * self.FRAME_S)
-        self._carry = np.zeros(0, dtype=np.float64)
-
-    def reset(self) -> None:
-        """Forget the samples waiting for a whole frame."""
-        self._carry = np.zeros(0, dtype=np.float64)
-
-    def feed(self, data: bytes) -> npt.NDArray[np.float64]:
-        """Take the next chunk; return the levels of the whole frames it completes."""
-        fresh = np.frombuffer(data[: len(data) - len(data) % 2], dtype=_PCM16).astype(np.float64)
-        samples = np.concatenate([self._carry, fresh])
-        n = len(samples) // self._frame
-        self._carry = samples[n * self._frame :]
-        frames = samples[: n * self._frame].reshape(n, self._frame) / _FULL_SCALE
-        return np.asarray(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12))
+    return measure(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -132,12 +133,15 @@ def resample(samples: npt.ArrayLike, rate_in: int, rate_out: int) -> FloatArray:
     return np.concatenate((head, resampler.flush()))
 
 
+@functools.lru_cache(maxsize=8)
 def _phase_table(
     up: int, down: int, rolloff: float, zero_crossings: int, beta: float
 ) -> tuple[FloatArray, int]:
     """Build the polyphase filter: row ``p`` weighs the taps for outputs at phase ``p / up``."""
     if up == down:
-        return np.ones((1, 1), dtype=np.float32), 0
+        unit = np.ones((1, 1), dtype=np.float32)
+        unit.flags.writeable = False
+        return unit, 0
     # Cut-off relative to the input rate, below the lower of the two Nyquist frequencies.
     scale = rolloff * min(1.0, up / down)
     radius = zero_crossings / scale  # filter half-length in input samples
@@ -153,4 +157,7 @@ def _phase_table(
     table = scale * np.sinc(scale * distance) * window
     # Unit gain at DC for every phase, so silence and offsets pass through exactly.
     table /= table.sum(axis=1, keepdims=True)
-    return table.astype(np.float32), half
+    shared = table.astype(np.float32)
+    # Cached, so every Resampler of the same rates shares it: nothing may write to it.
+    shared.flags.writeable = False
+    return shared, half

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.audio.format import SAMPLE_RATE
-from voice.audio.pcm import FrameLevels
+from voice.audio.levels import FrameLevels
 
 FRAME_S = FrameLevels.FRAME_S
 

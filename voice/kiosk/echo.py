@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from voice.audio.levels import frame_power
 from voice.hearing.transcript import Transcript
 
 FRAME_S = 0.05
@@ -23,14 +24,8 @@ SILENT_DB = -90.0
 
 def frame_levels(samples: npt.NDArray[np.int16], rate: int, gain: float) -> list[float]:
     """RMS level (dBFS) of each 50 ms frame of int16 audio played at ``gain``."""
-    n = max(1, int(rate * FRAME_S))
-    x = samples.astype(np.float64) * (gain / 32768.0)
-    levels = []
-    for i in range(0, len(x), n):
-        frame = x[i : i + n]
-        rms = math.sqrt(float(np.mean(frame * frame))) if len(frame) else 0.0
-        levels.append(20 * math.log10(rms) if rms > 1e-9 else SILENT_DB)
-    return levels
+    rms = np.sqrt(frame_power(samples, max(1, int(rate * FRAME_S)), gain))
+    return [20 * math.log10(r) if r > 1e-9 else SILENT_DB for r in rms.tolist()]
 
 
 class EchoReference:
