@@ -1,10 +1,10 @@
 """Where the microphone had sound loud enough to be the patient (pure logic on PCM, no audio I/O).
 
 Vosk's hypothesis shows the words of a resumed question only about half a second after they
-start. After a pause ("can cancer spread … during immunotherapy") the silence measured from the
-last recognised word can therefore look long enough to end a question that is in fact going on.
-This detector gives the runs of loud frames, so the end-of-speech rule (voice/kiosk/endpoint.py) can
-see that sound came back before the words do.
+start. After a pause ("what are the side effects … of the tablets") the silence measured from
+the last recognised word can therefore look long enough to end a question that is in fact going
+on. This detector gives the runs of loud frames, so the end-of-speech rule
+(voice/kiosk/endpoint.py) can see that sound came back before the words do.
 
 Loud enough means above the room's background by a margin (the floor is a low percentile of
 recent frame levels) and not far below the loudest speech heard since the last reset, so steady
