@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from voice.ask.limits import DEFAULT_MAX_SECONDS
 from voice.ask.record import AskResult, failed_input, result_for
 from voice.content.schema import Faq
 from voice.errors import AudioError, RecognitionError
@@ -41,8 +42,36 @@ def choose_result(
     )
 
 
+def hear_file(
+    recognizer: SpeechRecognizer, path: Path, max_seconds: float | None = DEFAULT_MAX_SECONDS
+) -> HeardQuestion:
+    """``recognizer.hear_file`` with a length limit (raises AudioError/RecognitionError)."""
+    from voice.audio.files import iter_pcm16
+    from voice.audio.levels import NoiseMeter
+
+    # Same steps as SpeechRecognizer.hear_file, which reads files without a length limit.
+    open_decoder, phrase_decoder = recognizer.decoders()
+    meter = NoiseMeter()
+    for chunk in iter_pcm16(path, max_seconds=max_seconds):
+        meter.feed(chunk)
+        if open_decoder is not None:
+            open_decoder.accept(chunk)
+        if phrase_decoder is not None:
+            phrase_decoder.accept(chunk)
+    open_t = open_decoder.finish() if open_decoder is not None else None
+    phrase_t = phrase_decoder.finish() if phrase_decoder is not None else None
+    chosen = phrase_t if phrase_t is not None else open_t
+    assert chosen is not None
+    return HeardQuestion(chosen, open_t, phrase_t, meter.speech_to_background_db())
+
+
 def ask_files(
-    faq: Faq, matcher: Matcher, files: Sequence[Path], model_path: Path | None, decoding: str
+    faq: Faq,
+    matcher: Matcher,
+    files: Sequence[Path],
+    model_path: Path | None,
+    decoding: str,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
 ) -> list[AskResult]:
     """Answer each recorded question; unreadable files give results with ``error`` set."""
     recognizer = SpeechRecognizer(faq, model_path, decoding)
@@ -50,7 +79,7 @@ def ask_files(
     for path in files:
         started = time.perf_counter()
         try:
-            heard = recognizer.hear_file(path)
+            heard = hear_file(recognizer, path, max_seconds)
         except (AudioError, RecognitionError) as exc:
             log.info("%s", exc)
             results.append(failed_input(str(path), str(exc), started=started))
@@ -60,9 +89,12 @@ def ask_files(
 
 
 def transcribe_files(
-    files: Sequence[Path], model_path: Path | None
+    files: Sequence[Path], model_path: Path | None, max_seconds: float | None = None
 ) -> Iterator[tuple[Path, str, str | None]]:
-    """Open-vocabulary transcripts of files: (path, text, error message or None)."""
+    """Open-vocabulary transcripts of files: (path, text, error message or None).
+
+    No length limit by default: developers transcribe long recordings on purpose.
+    """
     from voice.audio.files import iter_pcm16
     from voice.hearing.decoder import decode_chunks
     from voice.hearing.model import load_model, locate_model
@@ -70,7 +102,7 @@ def transcribe_files(
     model = load_model(locate_model(model_path))
     for path in files:
         try:
-            transcript = decode_chunks(model, iter_pcm16(path))
+            transcript = decode_chunks(model, iter_pcm16(path, max_seconds=max_seconds))
         except (AudioError, RecognitionError) as exc:
             yield path, "", str(exc)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -21,8 +22,18 @@ from voice.errors import AudioError
 logger = logging.getLogger(__name__)
 
 TARGET_RATE = SAMPLE_RATE
+# Header sample rates outside this range are damage, not recordings: a rate of 1 Hz makes an
+# 80 kB file last hours, and one of 2**31 Hz made the reader ask for gigabytes.
+MIN_SAMPLE_RATE = 4_000
+MAX_SAMPLE_RATE = 192_000
 # Input read per step; bounds memory whatever the file length (0.5 s of 48 kHz stereo = 384 kB).
 _READ_SECONDS = 0.5
+# At most this many samples (all channels) per read, so many channels cannot blow up a block.
+_MAX_BLOCK_SAMPLES = 1 << 18
+# The resampler's filter table has 16000/gcd(rate, 16000) rows: about 1 GB for a rate such as
+# 191,999 Hz. Rates are rounded to a multiple of 25 Hz (at most 640 rows); the 0.3% pitch change
+# this can cause at 4 kHz is far below what speech recognition notices.
+_RATE_STEP = 25
 _SNIFF_BYTES = 4096
 _AGAIN = "Record it again as WAV or FLAC."
 # Everything soundfile/libsndfile (or a damaged header) can throw while opening or reading.
@@ -71,15 +82,21 @@ def probe(path: Path | str) -> AudioInfo:
     return info
 
 
-def iter_pcm16(path: Path | str, chunk_ms: int = 100) -> Iterator[bytes]:
+def iter_pcm16(
+    path: Path | str, chunk_ms: int = 100, *, max_seconds: float | None = None
+) -> Iterator[bytes]:
     """Yield the file as 16 kHz mono 16-bit LE PCM in ``chunk_ms`` chunks (the last may be shorter).
 
     The file is checked before this returns, so a bad file raises ``AudioError`` here rather than
     at the first ``next()``; reading is block by block, so memory does not grow with the length.
+    A file longer than ``max_seconds`` (None: no limit) is refused; see voice/ask/limits.py.
     """
     if chunk_ms <= 0:
         raise ValueError(f"chunk_ms must be positive, got {chunk_ms}")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ValueError(f"max_seconds must be positive, got {max_seconds}")
     info = probe(path)
+    check_limits(info, max_seconds)
     if info.frames == 0:
         raise _no_frames(info.path)
     logger.debug(
@@ -91,18 +108,42 @@ def iter_pcm16(path: Path | str, chunk_ms: int = 100) -> Iterator[bytes]:
         info.channels,
         info.duration_s,
     )
-    return _stream(info, TARGET_RATE * chunk_ms // 1000 * 2)
+    return _stream(info, TARGET_RATE * chunk_ms // 1000 * 2, max_seconds)
 
 
-def read_pcm16(path: Path | str) -> bytes:
+def read_pcm16(path: Path | str, *, max_seconds: float | None = None) -> bytes:
     """Read a whole (short) file as 16 kHz mono 16-bit little-endian PCM."""
-    return b"".join(iter_pcm16(path, chunk_ms=1000))
+    return b"".join(iter_pcm16(path, chunk_ms=1000, max_seconds=max_seconds))
 
 
-def _stream(info: AudioInfo, chunk_bytes: int) -> Iterator[bytes]:
+def check_limits(info: AudioInfo, max_seconds: float | None = None) -> None:
+    """Refuse a sample rate no recording has, or audio longer than ``max_seconds``."""
+    name = info.path.name
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"{name} has a damaged header: its sample rate of {info.sample_rate:,} Hz is outside "
+            f"the {MIN_SAMPLE_RATE:,}-{MAX_SAMPLE_RATE:,} Hz of real recordings, so record it "
+            "again as WAV or FLAC."
+        )
+    if max_seconds is not None and info.duration_s > max_seconds:
+        raise _too_long(name, info.duration_s, max_seconds)
+
+
+def _too_long(name: str, seconds: float, max_seconds: float) -> AudioError:
+    """The error for a recording longer than one question may be."""
+    return AudioError(
+        f"{name} lasts {seconds:,.0f} s, longer than the {max_seconds:g} s allowed for one "
+        "question, so trim it to the question (or raise --max-seconds)."
+    )
+
+
+def _stream(info: AudioInfo, chunk_bytes: int, max_seconds: float | None) -> Iterator[bytes]:
     """Decode, downmix, resample and re-chunk the file described by ``info``."""
-    resampler = Resampler(info.sample_rate, TARGET_RATE)
-    block = max(1024, int(info.sample_rate * _READ_SECONDS))
+    resampler = Resampler(_resampling_rate(info.sample_rate), TARGET_RATE)
+    per_channel = _MAX_BLOCK_SAMPLES // info.channels
+    block = max(256, min(int(info.sample_rate * _READ_SECONDS), per_channel))
+    # The header's length is checked before reading; this also stops a stream that runs past it.
+    max_frames = math.inf if max_seconds is None else max_seconds * info.sample_rate
     pending = bytearray()
     frames_read = 0
     with _open(info.path) as sound:
@@ -117,6 +158,9 @@ def _stream(info: AudioInfo, chunk_bytes: int) -> Iterator[bytes]:
             if data.shape[0] == 0:
                 break
             frames_read += data.shape[0]
+            if frames_read > max_frames:
+                assert max_seconds is not None
+                raise _too_long(info.path.name, frames_read / info.sample_rate, max_seconds)
             # Averaging keeps the level of a mono recording copied to both channels unchanged.
             mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
             pending += float_to_pcm16(resampler.process(mono))
@@ -128,6 +172,15 @@ def _stream(info: AudioInfo, chunk_bytes: int) -> Iterator[bytes]:
     yield from _whole_chunks(pending, chunk_bytes)
     if pending:
         yield bytes(pending)
+
+
+def _resampling_rate(rate: int) -> int:
+    """The rate to resample from: ``rate``, or the nearest one that keeps the filter small."""
+    if TARGET_RATE // math.gcd(rate, TARGET_RATE) <= TARGET_RATE // _RATE_STEP:
+        return rate
+    rounded = max(_RATE_STEP, round(rate / _RATE_STEP) * _RATE_STEP)
+    logger.debug("Resampling %d Hz as %d Hz to keep the filter small", rate, rounded)
+    return rounded
 
 
 def _whole_chunks(pending: bytearray, chunk_bytes: int) -> Iterator[bytes]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voice import __version__
+from voice.ask.limits import DEFAULT_MAX_SECONDS
 from voice.errors import ContentError, VoiceError
 
 log = logging.getLogger("voice")
@@ -55,6 +56,16 @@ def _add_model_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -89,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         "needs some support from the open one, which also declines it when it hears a "
         "subject the FAQ does not cover). 'phrases' alone needs about a seventh of the CPU "
         "time but answers more background talk",
+    )
+    ask.add_argument(
+        "--max-seconds",
+        type=_positive_seconds,
+        default=DEFAULT_MAX_SECONDS,
+        metavar="S",
+        help="refuse recordings longer than this, as the file's error "
+        f"(default: {DEFAULT_MAX_SECONDS:g})",
     )
     _add_content_option(ask)
     _add_model_option(ask)
@@ -217,7 +236,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.files:
         from voice.ask.recorded import ask_files
 
-        results.extend(ask_files(faq, matcher, args.files, args.model, args.decoding))
+        results.extend(
+            ask_files(faq, matcher, args.files, args.model, args.decoding, args.max_seconds)
+        )
     failed = False
     for result in results:
         data = result.to_json()
