@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voice.content.loader import default_content_dir, load_content
-from voice.hearing.policy import SpeechPolicy, judge
+from voice.hearing.policy import RULES, SpeechPolicy, judge, judge_with_rule
 from voice.hearing.transcript import Transcript, WordConfidence
 from voice.matching.matcher import Matcher
 from voice.matching.result import Action
@@ -213,3 +213,175 @@ def test_a_shaky_hearing_in_a_quiet_room_is_still_answered(matcher: Matcher) -> 
     noisy = judge(matcher, main, witness, speech_to_background_db=15.0)
     assert noisy.action is Action.CONFIRM
     assert judge(matcher, main, witness, speech_to_background_db=None).action is Action.CONFIRM
+
+
+# One question per rule, each decided by that rule: (rule, main, open, speech-to-background dB,
+# action, reason). The transcripts are the ones the tests above explain.
+RULE_CASES = [
+    ("no_speech", heard(""), None, None, Action.DECLINE, "no_speech"),
+    ("unclear_yes", heard("yes", conf=0.4), heard("yes"), None, Action.DECLINE, "unsure_hearing"),
+    ("command", heard("yes"), heard("yes"), None, Action.COMMAND, "command"),
+    (
+        "mostly_unknown",
+        heard("[unk] [unk] immunotherapy [unk]"),
+        None,
+        None,
+        Action.DECLINE,
+        "unknown_words",
+    ),
+    (
+        "other_subject",
+        heard("how do i know if my murray immunotherapy is working"),
+        heard("he can't do i know if my radio therapy is working"),
+        None,
+        Action.DECLINE,
+        "other_subject",
+    ),
+    (
+        "offer_unsupported",
+        heard("is melanoma treatable"),
+        heard("is my llama a tree table"),
+        None,
+        Action.DECLINE,
+        "decoders_disagree",
+    ),
+    (
+        "matcher_declined",
+        heard("what time does the car park open"),
+        None,
+        None,
+        Action.DECLINE,
+        "no_good_match",
+    ),
+    (
+        "answer_unsupported",
+        heard("tell me feel"),
+        heard("tell me the film"),
+        None,
+        Action.CONFIRM,
+        "decoders_disagree",
+    ),
+    ("matcher_offered", heard("is melanoma treatable"), None, None, Action.CONFIRM, "weak_match"),
+    (
+        "shaky_word",
+        heard("can immunotherapy make my cancer worse", conf=0.1),
+        heard("can immunotherapy make my cancer worse", conf=0.3),
+        None,
+        Action.CONFIRM,
+        "unsure_hearing",
+    ),
+    (
+        "some_unknown",
+        heard("can immunotherapy make my cancer worse [unk] [unk]"),
+        None,
+        None,
+        Action.CONFIRM,
+        "unknown_words",
+    ),
+    (
+        "thin_open_hearing",
+        heard("than on the during immunotherapy"),
+        heard("oh and i thought that was shot and on the only in that", conf=0.5),
+        None,
+        Action.CONFIRM,
+        "unsure_hearing",
+    ),
+    (
+        "shaky_in_noise",
+        heard("how many how does immunotherapy session a good thing good can", 0.37),
+        heard("the how many hours in our future new reputation a sitting in the pan", 0.8),
+        15.0,
+        Action.CONFIRM,
+        "decoders_disagree",
+    ),
+    (
+        "fragment",
+        timed("research on lung", 2.85, 3.6, conf=0.6),
+        timed("aren't you going through our research or month", 0.4, 3.5, conf=0.7),
+        None,
+        Action.CONFIRM,
+        "decoders_disagree",
+    ),
+    ("open_agrees", heard(MISHEARD), heard(CLEAR, conf=0.9), None, Action.ANSWER, "confident"),
+    (
+        "answer",
+        heard("can immunotherapy make my cancer worse"),
+        heard("can immunotherapy make my cancer worse"),
+        None,
+        Action.ANSWER,
+        "confident",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "main", "witness", "db", "action", "reason"),
+    RULE_CASES,
+    ids=[case[0] for case in RULE_CASES],
+)
+def test_each_rule_decides_its_case(
+    matcher: Matcher,
+    rule: str,
+    main: Transcript,
+    witness: Transcript | None,
+    db: float | None,
+    action: Action,
+    reason: str,
+) -> None:
+    judgement = judge_with_rule(matcher, main, witness, speech_to_background_db=db)
+    assert judgement.rule == rule
+    assert (judgement.result.action, judgement.result.reason) == (action, reason)
+    assert judge(matcher, main, witness, speech_to_background_db=db) == judgement.result
+
+
+def test_every_rule_has_a_case() -> None:
+    assert [case[0] for case in RULE_CASES] == [rule.name for rule in RULES]
+
+
+def test_rule_order() -> None:
+    names = [rule.name for rule in RULES]
+    assert names == [
+        "no_speech",
+        "unclear_yes",
+        "command",
+        "mostly_unknown",
+        "other_subject",
+        "offer_unsupported",
+        "matcher_declined",
+        "answer_unsupported",
+        "matcher_offered",
+        "shaky_word",
+        "some_unknown",
+        "thin_open_hearing",
+        "shaky_in_noise",
+        "fragment",
+        "open_agrees",
+        "answer",
+    ]
+    # The hard safety rules come before every rule that can answer, offer or lift an offer.
+    can_pass = {"answer_unsupported", "matcher_offered", "shaky_word", "some_unknown"}
+    can_pass |= {"thin_open_hearing", "shaky_in_noise", "fragment", "open_agrees", "answer"}
+    assert names[0] == "no_speech"
+    assert names.index("other_subject") < min(names.index(name) for name in can_pass)
+    # The answer checks see a lifted offer before it is answered; the answer comes last.
+    assert names.index("fragment") < names.index("open_agrees") < names.index("answer")
+    assert names[-1] == "answer"
+
+
+def test_a_doubt_yields_to_a_clear_open_hearing_of_the_same_entry(matcher: Matcher) -> None:
+    # A shaky word alone is only offered; the open decoder clearly heard the same question.
+    main = heard(CLEAR, conf=0.1)
+    assert judge_with_rule(matcher, main).rule == "shaky_word"
+    judgement = judge_with_rule(matcher, main, heard(CLEAR, conf=0.9))
+    assert judgement.rule == "open_agrees"
+    assert (judgement.result.action, judgement.result.entry_id) == (
+        Action.ANSWER,
+        "side-effects-duration",
+    )
+
+
+def test_a_lifted_offer_still_meets_the_answer_checks(matcher: Matcher) -> None:
+    # The open hearing agrees, but the phrase-list words span a fragment of its speech.
+    main = timed(MISHEARD, 2.0, 3.0)
+    witness = timed(CLEAR, 0.0, 3.0, conf=0.9)
+    assert judge_with_rule(matcher, main, witness).rule == "fragment"
