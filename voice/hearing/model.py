@@ -78,8 +78,15 @@ def locate_model(explicit: Path | None = None) -> Path:
 
 
 def load_model(path: Path) -> vosk.Model:
-    """Load a Vosk model from a folder, quietly, and log how long it took."""
+    """Load a Vosk model from a folder, quietly, and log how long it took.
+
+    The official model is first checked against the manifest: Vosk crashes (segfault) or hears
+    nothing with damaged or extra files, rather than reporting them.
+    """
+    from voice.install.manifest import check_installed_model
+
     check_structure(path)
+    check_installed_model(path)
     try:
         import vosk
     except ImportError as exc:

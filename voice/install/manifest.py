@@ -4,7 +4,10 @@ checking a model folder against it."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +15,11 @@ from voice.errors import ModelError
 from voice.hearing.model import check_structure
 from voice.paths import manifest_path
 
+logger = logging.getLogger(__name__)
+
 _CHUNK = 1 << 20
+# Files the published archives hold besides the pinned ones; Vosk does not read them.
+UNPINNED_ALLOWED = frozenset({"README", "uuid"})
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,39 @@ def sha256_file(path: Path) -> str:
 
 
 def verify_model(path: Path, manifest: Manifest) -> None:
-    """Check every file pinned in the manifest by size and sha256; raise ModelError on mismatch."""
+    """Check every file pinned in the manifest by size and sha256, and that no other file is
+    there; raise ModelError on any difference."""
     check_structure(path)
+    _raise_problems(path, manifest, _problems(path, manifest, sha256_file))
+
+
+def check_installed_model(path: Path, manifest: Manifest | None = None) -> None:
+    """Check the official model where it is loaded from: sizes and unlisted files every time,
+    sha256 from a cache kept by size and mtime. A model with another name is not checked."""
+    from voice.install.checksums import ChecksumCache
+
+    manifest = manifest if manifest is not None else load_manifest()
+    if path.resolve().name != manifest.name:
+        logger.debug("%s is not %s: only its structure is checked", path, manifest.name)
+        return
+    started = time.perf_counter()
+    cache = ChecksumCache(path.resolve())
+    problems = _problems(path, manifest, cache.sha256)
+    cache.save()
+    logger.debug("Checked %s in %.3f s", path, time.perf_counter() - started)
+    _raise_problems(path, manifest, problems)
+
+
+def unlisted_files(path: Path, manifest: Manifest) -> list[str]:
+    """Files in the model folder that the manifest does not pin (an extra graph/words.txt
+    changes what Vosk hears)."""
+    pinned = {pinned.path for pinned in manifest.files} | UNPINNED_ALLOWED
+    found = (file.relative_to(path).as_posix() for file in path.rglob("*") if not file.is_dir())
+    return sorted(name for name in found if name not in pinned)
+
+
+def _problems(path: Path, manifest: Manifest, digest: Callable[[Path], str]) -> list[str]:
+    """What differs between the folder and the manifest; hashes only for files of the right size."""
     problems: list[str] = []
     for pinned in manifest.files:
         file = path / pinned.path
@@ -124,8 +162,13 @@ def verify_model(path: Path, manifest: Manifest) -> None:
         size = file.stat().st_size
         if size != pinned.size:
             problems.append(f"{pinned.path} has {size} bytes instead of {pinned.size}")
-        elif sha256_file(file) != pinned.sha256:
+        elif digest(file) != pinned.sha256:
             problems.append(f"{pinned.path} has the wrong checksum")
+    problems += [f"{name} is not part of the model" for name in unlisted_files(path, manifest)]
+    return problems
+
+
+def _raise_problems(path: Path, manifest: Manifest, problems: list[str]) -> None:
     if problems:
         raise ModelError(
             f"The speech model at {path} is not an intact copy of {manifest.name} "
