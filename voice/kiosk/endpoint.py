@@ -3,12 +3,14 @@
 Older speakers pause inside sentences, so the silence that ends a question depends on what has
 been heard so far, in three steps:
 
-- a clear question or command ends after a short silence (0.8 s);
+- a clear question or command ends after a short silence (``complete_silence_s``);
 - a hypothesis that ends on a whole word but is not yet a clear question ("will this treatment"),
   or a clear question that ends on a word that usually needs more ("… where it goes in"), gets a
-  longer one (0.9 s);
+  longer one (``unclear_silence_s``);
 - an unclear one that ends on a word that needs more after it ("how long do the", "um") gets the
-  longest (1.4 s): that is where people stop to find the next word.
+  longest (``incomplete_silence_s``): that is where people stop to find the next word.
+
+The defaults live in ``EndpointSettings`` only; ``voice run`` takes its defaults from there.
 
 All three stay above the 700 ms pauses older speakers make inside a question.
 Silence is measured from the end of the last recognised word, which background noise does not

@@ -11,9 +11,21 @@ from typing import Any
 
 from voice.errors import UsageError
 from voice.kiosk.dialogue import DialogueSettings
+from voice.kiosk.endpoint import EndpointSettings
 
-# The limits of the patient's own rate and volume controls bound the staff's defaults too.
+# The dialogue holds the idle, rate and volume defaults; the limits of the patient's own rate
+# and volume controls bound the staff's choices too.
 _LIMITS = DialogueSettings()
+# The silences that end a question have their defaults, in seconds, in the end-pointer.
+_ENDPOINT = EndpointSettings()
+# The shortest values ``voice run`` accepts.
+MIN_SILENCE_MS = 300
+MIN_QUESTION_S = 3
+MIN_IDLE_TIMEOUT_S = 10
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
 
 
 class Activation(str, Enum):
@@ -38,14 +50,35 @@ class KioskSettings:
     keys: bool = True
     rate_wpm: int = _LIMITS.default_rate_wpm
     volume: float = _LIMITS.default_volume
-    idle_timeout_s: float = 90.0
+    idle_timeout_s: float = _LIMITS.idle_timeout_s
     # All longer than the ~700 ms pauses older speakers make inside a sentence.
-    end_silence_ms: int = 1400
-    unclear_silence_ms: int = 900
-    clear_silence_ms: int = 800
-    max_question_s: float = 20.0
+    end_silence_ms: int = _ms(_ENDPOINT.incomplete_silence_s)
+    unclear_silence_ms: int = _ms(_ENDPOINT.unclear_silence_s)
+    clear_silence_ms: int = _ms(_ENDPOINT.complete_silence_s)
+    max_question_s: float = _ENDPOINT.max_utterance_s
     log_transcripts: bool = False
     status_file: Path | None = None
+
+    def dialogue(self) -> DialogueSettings:
+        """The dialogue's settings: the staff's defaults, the patient's limits."""
+        return DialogueSettings(
+            idle_timeout_s=self.idle_timeout_s,
+            default_rate_wpm=self.rate_wpm,
+            default_volume=self.volume,
+        )
+
+    def endpoint(self) -> EndpointSettings:
+        """The end-pointer's settings, in seconds."""
+        return EndpointSettings(
+            complete_silence_s=self.clear_silence_ms / 1000,
+            unclear_silence_s=self.unclear_silence_ms / 1000,
+            incomplete_silence_s=self.end_silence_ms / 1000,
+            max_utterance_s=self.max_question_s,
+        )
+
+
+# The defaults of ``voice run``, written once above.
+_DEFAULTS = KioskSettings()
 
 
 def add_run_parser(sub: Any) -> None:
@@ -86,66 +119,71 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     run.add_argument(
         "--activation",
         choices=[a.value for a in Activation],
-        default=Activation.ALWAYS.value,
+        default=_DEFAULTS.activation.value,
         help="always listening (default), a wake phrase, or push-to-talk on a key",
     )
     run.add_argument(
-        "--wake-phrase", default="hello kiosk", metavar="WORDS", help="for --activation wake"
+        "--wake-phrase",
+        default=_DEFAULTS.wake_phrase,
+        metavar="WORDS",
+        help="for --activation wake",
     )
     run.add_argument(
         "--rate",
         type=int,
-        default=_LIMITS.default_rate_wpm,
+        default=_DEFAULTS.rate_wpm,
         metavar="WPM",
         help=f"speech rate, {_LIMITS.min_rate} to {_LIMITS.max_rate} words per minute "
-        f"(default {_LIMITS.default_rate_wpm})",
+        f"(default {_DEFAULTS.rate_wpm})",
     )
     run.add_argument(
         "--volume",
         type=float,
-        default=_LIMITS.default_volume,
+        default=_DEFAULTS.volume,
         metavar=f"{_LIMITS.min_volume:g}-{_LIMITS.max_volume:g}",
-        help=f"default volume (default {_LIMITS.default_volume:g})",
+        help=f"default volume (default {_DEFAULTS.volume:g})",
     )
     run.add_argument(
         "--idle-timeout",
         type=float,
-        default=90.0,
+        default=_DEFAULTS.idle_timeout_s,
         metavar="SECONDS",
-        help="reset rate, volume and conversation after this long idle (default 90)",
+        help="reset rate, volume and conversation after this long idle "
+        f"(default {_DEFAULTS.idle_timeout_s:g})",
     )
     run.add_argument(
         "--end-silence",
         type=int,
-        default=1400,
+        default=_DEFAULTS.end_silence_ms,
         metavar="MS",
         help="silence that ends a question whose last word needs more after it, such as "
-        "'the' or 'um' (default 1400 ms; raise it for slow speakers)",
+        f"'the' or 'um' (default {_DEFAULTS.end_silence_ms} ms; raise it for slow speakers)",
     )
     run.add_argument(
         "--unclear-silence",
         type=int,
-        default=900,
+        default=_DEFAULTS.unclear_silence_ms,
         metavar="MS",
         help="silence that ends a question that ends on a whole word but is not yet clear "
-        "(default 900 ms, or --end-silence if less)",
+        f"(default {_DEFAULTS.unclear_silence_ms} ms, or --end-silence if less)",
     )
     run.add_argument(
         "--clear-silence",
         type=int,
-        default=800,
+        default=_DEFAULTS.clear_silence_ms,
         metavar="MS",
-        help="silence that ends a question that is already clear, or a command (default 800 "
-        "ms, or --unclear-silence if less). Lower answers sooner, but below about 750 ms a "
-        "patient who pauses after a complete-sounding phrase may be answered before finishing",
+        help="silence that ends a question that is already clear, or a command (default "
+        f"{_DEFAULTS.clear_silence_ms} ms, or --unclear-silence if less). Lower answers sooner, "
+        "but below about 750 ms a patient who pauses after a complete-sounding phrase may be "
+        "answered before finishing",
     )
     run.add_argument(
         "--max-question",
         type=float,
-        default=20.0,
+        default=_DEFAULTS.max_question_s,
         metavar="SECONDS",
         help="longest question: after this the kiosk stops listening and handles what it "
-        "heard (default 20)",
+        f"heard (default {_DEFAULTS.max_question_s:g})",
     )
     run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
     run.add_argument(
@@ -173,17 +211,33 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
             _LIMITS.min_volume <= args.volume <= _LIMITS.max_volume,
             f"--volume must be between {_LIMITS.min_volume:g} and {_LIMITS.max_volume:g}",
         ),
-        (args.end_silence >= 300, "--end-silence must be at least 300 ms"),
-        (args.unclear_silence >= 300, "--unclear-silence must be at least 300 ms"),
-        (args.clear_silence >= 300, "--clear-silence must be at least 300 ms"),
-        (args.max_question >= 3, "--max-question must be at least 3 seconds"),
-        (args.idle_timeout >= 10, "--idle-timeout must be at least 10 seconds"),
+        (
+            args.end_silence >= MIN_SILENCE_MS,
+            f"--end-silence must be at least {MIN_SILENCE_MS} ms",
+        ),
+        (
+            args.unclear_silence >= MIN_SILENCE_MS,
+            f"--unclear-silence must be at least {MIN_SILENCE_MS} ms",
+        ),
+        (
+            args.clear_silence >= MIN_SILENCE_MS,
+            f"--clear-silence must be at least {MIN_SILENCE_MS} ms",
+        ),
+        (
+            args.max_question >= MIN_QUESTION_S,
+            f"--max-question must be at least {MIN_QUESTION_S} seconds",
+        ),
+        (
+            args.idle_timeout >= MIN_IDLE_TIMEOUT_S,
+            f"--idle-timeout must be at least {MIN_IDLE_TIMEOUT_S} seconds",
+        ),
     ]
     if args.activation == Activation.PUSH_TO_TALK.value and (
         args.no_keys or not sys.stdin.isatty()
     ):
-        checks.append((False, "--activation push-to-talk needs the keyboard (a terminal, "
-                              "without --no-keys)"))
+        checks.append(
+            (False, "--activation push-to-talk needs the keyboard (a terminal, without --no-keys)")
+        )
     for ok, message in checks:
         if not ok:
             raise UsageError(f"{message}.")
