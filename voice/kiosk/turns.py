@@ -1,0 +1,292 @@
+"""Turn-taking between the kiosk and the patient (pure: times and levels come in as arguments).
+
+The kiosk must never answer itself: while it speaks (and briefly after), words that belong to
+what it is saying are treated as its own echo, and only other words can interrupt it (barge-in).
+When it is quiet, the words heard so far decide when the patient has finished (see
+voice/kiosk/endpoint.py). ``Turns`` takes what the loop hears and plays and returns what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from voice.audio.speech_activity import SoundRun
+from voice.hearing.transcript import UNKNOWN_WORD, Transcript
+from voice.kiosk.echo import DoubleTalkDetector, EchoReference, open_without_echo, without_echo
+from voice.kiosk.endpoint import EndpointSettings, assess
+from voice.matching.commands import Command
+from voice.matching.result import Action, MatchResult
+
+log = logging.getLogger(__name__)
+
+# How far back the microphone can be hearing the kiosk's own output: device buffers, the sound
+# server and the room together (module-loopback alone measured 0.2–0.5 s here).
+ECHO_WINDOW_S = 0.8
+ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample is played
+# Over the kiosk's own voice the recogniser often loses the "s" of "stop" and hears "top". A
+# short "top" heard while the kiosk talks is taken as "stop" (no answer says "top", so it is not
+# the kiosk's echo).
+STOP_OVER_ECHO = frozenset({"top"})
+# A decoder that has heard nothing for this long is reset, to keep it small.
+IDLE_AUDIO_S = 30.0
+
+
+@dataclass(frozen=True)
+class ResetDecoder:
+    """Drop what the decoder has heard so far."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    """The first word of an utterance was heard."""
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """The patient interrupts the kiosk: stop speaking."""
+
+    command: Command | None  # the control phrase heard over the kiosk, if any
+    words: tuple[str, ...]  # the heard words that are not the kiosk's own
+    talking_over: bool
+    echo_gain_db: float
+
+    @property
+    def stops(self) -> bool:
+        """True for "stop", which acts at once; other words start an utterance still going on."""
+        return self.command is Command.STOP
+
+
+@dataclass(frozen=True)
+class UtteranceEnded:
+    """The patient has finished speaking."""
+
+    speech_end: float  # monotonic time the speech ended
+    needed_s: float  # the silence that ended it
+
+
+TurnAction = ResetDecoder | SpeechStart | BargeIn | UtteranceEnded
+
+
+@dataclass(frozen=True)
+class PlaybackEnded:
+    """The kiosk's speech finished playing."""
+
+    keep_heard: bool  # the patient barged in and is talking: keep what the decoder has
+
+
+@dataclass
+class _Utterance:
+    """What has been heard since the last reset of the decoder."""
+
+    text: str = ""
+    first_word_at: float | None = None  # stream seconds
+    segment_end: float | None = None  # end of the last word of a finished segment
+    complete: bool = False  # the text so far is a confident answer or a command
+    is_command: bool = False
+
+
+@dataclass
+class _Speaking:
+    """What the kiosk is saying now, for echo filtering."""
+
+    words: set[str] = field(default_factory=set)
+    until: float = 0.0  # monotonic time after which echo can no longer arrive
+
+
+class Turns:
+    """Who has the turn: barge-in, the echo window and the end of the patient's utterance."""
+
+    def __init__(
+        self,
+        match: Callable[[str], MatchResult],
+        classify_command: Callable[[str], tuple[Command, float] | None],
+        endpoint: EndpointSettings,
+    ) -> None:
+        self._match = match
+        self._classify_command = classify_command
+        self.endpoint = endpoint
+        self.utterance = _Utterance()
+        self.speaking = _Speaking()
+        self.echo_ref = EchoReference()
+        self.double_talk = DoubleTalkDetector()
+        self.talking_over = False
+        self._queued_until = 0.0  # monotonic time the queued speech will have been played
+        self._barged_in = False
+        self._barge_echo: tuple[float, set[str]] | None = None
+        self._was_playing = False
+
+    # -- the kiosk speaking -----------------------------------------------------------------
+
+    def saying(self, words: Iterable[str]) -> None:
+        """The kiosk starts saying these words (its own echo from now on)."""
+        self.speaking.words.update(words)
+
+    def queue(self, now: float, duration_s: float) -> float:
+        """Audio queued at ``now``: when it will reach the speaker (after what is queued)."""
+        starts_at = max(now, self._queued_until)
+        self._queued_until = starts_at + duration_s
+        return starts_at
+
+    def played(self, starts_at: float, levels: list[float]) -> None:
+        """The levels of audio that reaches the speaker at ``starts_at`` (the echo reference)."""
+        self.echo_ref.add(starts_at, levels)
+
+    def said(self) -> None:
+        """Everything to say is queued: echo can arrive until shortly after it has played."""
+        self.speaking.until = self._queued_until + ECHO_TAIL_S
+        self._was_playing = True
+
+    def stopped_speaking(self) -> None:
+        """The speaker was stopped: nothing is queued."""
+        self._queued_until = 0.0
+
+    def playback(self, playing: bool, now: float) -> PlaybackEnded | None:
+        """The speaker's state at ``now``; says when the kiosk's speech has just finished."""
+        ended = None
+        if self._was_playing and not playing:
+            if self._barged_in:
+                # The patient is talking: keep what they have said so far.
+                self._barged_in = False
+                ended = PlaybackEnded(keep_heard=True)
+            else:
+                # What was decoded while the kiosk spoke is its own voice: drop it now, so that
+                # a patient who starts right after the kiosk stops keeps their first words.
+                self.speaking.until = now + ECHO_TAIL_S
+                ended = PlaybackEnded(keep_heard=False)
+        self._was_playing = playing
+        return ended
+
+    def in_echo_window(self, playing: bool, now: float) -> bool:
+        """True while the microphone may be hearing the kiosk's own voice."""
+        return playing or now < self.speaking.until
+
+    # -- hearing ----------------------------------------------------------------------------
+
+    def mic_frame(self, captured_at: float, level_db: float, echo: bool) -> None:
+        """A microphone frame's level: learns the room, and whether someone talks over us."""
+        if echo:
+            ref = self.echo_ref.level_near(captured_at, before_s=ECHO_WINDOW_S)
+            self.talking_over = self.double_talk.frame(captured_at, level_db, ref)
+            log.debug("echo t=%.3f mic=%.1f ref=%.1f", captured_at, level_db, ref)
+        else:
+            self.double_talk.listen_frame(level_db)
+            self.talking_over = False
+
+    def own_words(self, words: Sequence[str]) -> list[str]:
+        """Heard words that are not part of what the kiosk is (or was just) saying."""
+        return [w for w in words if w not in self.speaking.words]
+
+    def partial(
+        self,
+        text: str,
+        *,
+        in_speech: bool,
+        segment_ended: bool,
+        last_word_end: float | None,
+        stream_time: float,
+        captured_at: float,
+        sound: Sequence[SoundRun] = (),
+        echo: bool,
+    ) -> list[TurnAction]:
+        """The decoder's hypothesis so far, heard at ``captured_at``; what to do about it."""
+        words = [w for w in text.split() if w != UNKNOWN_WORD]
+        if echo:
+            barge = self._barge_in(words, stream_time)
+            return [barge] if barge is not None else []
+        actions: list[TurnAction] = []
+        if self.speaking.words:
+            # The echo tail just ended: keep what was heard in it only if it is not our echo.
+            if words and not self.own_words(words):
+                # Only our echo was decoded; an empty hypothesis may be a patient's first
+                # word still being decoded, so that audio is kept.
+                self.speaking = _Speaking()
+                return [self._reset("echo_tail")]
+            self.speaking = _Speaking()
+        utterance = self.utterance
+        if words and utterance.first_word_at is None:
+            utterance.first_word_at = stream_time
+            actions.append(SpeechStart())
+        if in_speech:
+            utterance.segment_end = None  # still talking
+        elif segment_ended and words:
+            utterance.segment_end = last_word_end
+        if not words:
+            if stream_time > IDLE_AUDIO_S:
+                actions.append(self._reset("idle_audio"))  # long silence or noise
+            return actions
+        heard = " ".join(words)
+        if heard != utterance.text:
+            utterance.text = heard
+            result = self._match(heard)
+            utterance.complete = result.action in (Action.ANSWER, Action.COMMAND)
+            utterance.is_command = result.action is Action.COMMAND
+        state = assess(
+            text=heard,
+            stream_time_s=stream_time,
+            segment_end_s=utterance.segment_end,
+            first_word_s=utterance.first_word_at,
+            complete=utterance.complete,
+            is_command=utterance.is_command,
+            sound=sound,
+            settings=self.endpoint,
+        )
+        if state.ended:
+            actions.append(UtteranceEnded(captured_at - state.silence_s, state.needed_s))
+        return actions
+
+    def _barge_in(self, words: list[str], stream_time: float) -> BargeIn | None:
+        """Interrupt the kiosk for a spoken command, or when the patient talks over it.
+
+        Words that belong to what the kiosk is saying are its own echo. A control phrase made of
+        other words interrupts at once; other words interrupt only while the microphone is
+        clearly louder than the echo of the kiosk's voice (double talk).
+        """
+        own = self.own_words(words)
+        if not own:
+            return None
+        command = self._classify_command(" ".join(own))
+        if command is None and len(own) <= 2 and STOP_OVER_ECHO.intersection(own):
+            command = (Command.STOP, 100.0)
+        if command is None and not self.talking_over:
+            return None
+        barge = BargeIn(
+            command=command[0] if command else None,
+            words=tuple(own),
+            talking_over=self.talking_over,
+            echo_gain_db=self.double_talk.echo_gain_db,
+        )
+        # The hypothesis so far also holds our own echo: remember what and until when, so the
+        # finished utterance can drop it (see voice.kiosk.echo.without_echo).
+        self._barge_echo = (stream_time, set(self.speaking.words))
+        self.speaking = _Speaking()
+        self.echo_ref.clear()
+        self._barged_in = True
+        return barge
+
+    def finished(
+        self, transcript: Transcript, open_heard: Transcript | None
+    ) -> tuple[Transcript, Transcript | None]:
+        """The final transcripts of an utterance, without the kiosk's echo of a barge-in."""
+        self.utterance = _Utterance()
+        if self._barge_echo is None:
+            return transcript, open_heard
+        until_s, echo_words = self._barge_echo
+        self._barge_echo = None
+        # The open hypothesis has no word times: every word the kiosk was saying goes, so its
+        # echo neither supports an answer nor names "another subject" from the kiosk's own
+        # answer ("flu", "chemotherapy").
+        return without_echo(transcript, until_s, echo_words), open_without_echo(
+            open_heard, echo_words
+        )
+
+    def forget_utterance(self) -> None:
+        """The decoder was reset: nothing has been heard."""
+        self.utterance = _Utterance()
+
+    def _reset(self, reason: str) -> ResetDecoder:
+        self.forget_utterance()
+        return ResetDecoder(reason)
