@@ -65,7 +65,7 @@ def entry(entry_id: str, question: str = "", *phrasings: str) -> str:
     return ENTRY.format(
         id=entry_id,
         question=question or f"What about {entry_id}?",
-        phrasings=", ".join(f'"{p}"' for p in phrasings),
+        phrasings=", ".join(f'"{p}"' for p in phrasings or (f"tell me about {entry_id}",)),
     )
 
 
@@ -297,7 +297,8 @@ def test_missing_id_names_the_entry_by_number(content: Path) -> None:
 
 
 def test_wrong_types_are_reported_per_field(content: Path) -> None:
-    text = entry("a").replace('"A short answer."', "3").replace("phrasings = []", 'phrasings = "x"')
+    text = entry("a").replace('"A short answer."', "3")
+    text = text.replace('phrasings = ["tell me about a"]', 'phrasings = "x"')
     path = write(content, "faq.toml", text)
     problems = check_content(content)
     assert [(p.path, p.line, p.field) for p in problems] == [
@@ -311,7 +312,8 @@ def test_wrong_types_are_reported_per_field(content: Path) -> None:
 
 
 def test_a_phrasing_that_is_not_text_is_reported(content: Path) -> None:
-    write(content, "faq.toml", entry("a").replace("phrasings = []", 'phrasings = ["ok", 5]'))
+    text = entry("a").replace('phrasings = ["tell me about a"]', 'phrasings = ["ok", 5]')
+    write(content, "faq.toml", text)
     problem = only_problem(content)
     assert problem.field == "entry.phrasings" and problem.line == 7
     assert "Phrasing number 2" in problem.message and "double quotes" in problem.message

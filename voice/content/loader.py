@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import logging
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -41,6 +43,21 @@ _WHAT = {
     "title": "the title of this FAQ",
     "topic_name": 'the subject in a word or two, like "blood pressure"',
 }
+
+@dataclass(frozen=True)
+class ContentLimits:
+    """Sizes the kiosk is built for; content check reports anything larger (content/README.md)."""
+
+    entries: int = 1000
+    phrasings_per_entry: int = 200
+    answer_chars: int = 1500  # about 250 words: a spoken answer is far shorter (60 words)
+    more_chars: int = 4000
+    line_chars: int = 300  # a question, phrasing, topic, id, source or message
+
+
+LIMITS = ContentLimits()
+# Control characters and terminal escapes have no place in spoken or shown text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _APOSTROPHES = re.compile(r"['’]")
@@ -80,6 +97,7 @@ class _SourceMap:
     lines: list[str]
     tables: dict[tuple[str, int], int] = field(default_factory=dict)
     keys: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    _values: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, text: str) -> _SourceMap:
@@ -121,14 +139,21 @@ class _SourceMap:
         start = self.key_line(table, index, key)
         if start is None:
             return None
+        lines = self._values.get(start)
+        if lines is None:
+            lines = self._values[start] = self._scan_values(start)
+        return lines.get(phrasing_key(value), start)
+
+    def _scan_values(self, start: int) -> dict[str, int]:
+        """The first line of each quoted value from ``start`` to the next table (one pass, so
+        checking every phrasing of a long list stays linear)."""
         ends = [line for line in self.tables.values() if line > start]
         end = min(ends, default=len(self.lines) + 1)
-        wanted = phrasing_key(value)
+        found: dict[str, int] = {}
         for number in range(start, end):
-            literals = _QUOTED.findall(self.lines[number - 1])
-            if any(phrasing_key(a or b) == wanted for a, b in literals):
-                return number
-        return start
+            for a, b in _QUOTED.findall(self.lines[number - 1]):
+                found.setdefault(phrasing_key(a or b), number)
+        return found
 
 
 @dataclass
@@ -210,6 +235,26 @@ def _read_file(path: Path, problems: list[ContentProblem]) -> _File | None:
     return _File(path, data, _SourceMap.scan(text))
 
 
+def _not_a_file(path: Path) -> str | None:
+    """What is wrong with a content path that is not a readable regular file (None: fine)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if path.is_symlink():
+            what = "a loop" if error.errno == errno.ELOOP else "nothing"
+            return (
+                f"This is a shortcut (symbolic link) that leads to {what}. "
+                "Replace it with the real file, or remove it."
+            )
+        return f"The file could not be read ({error.strerror or error})."
+    if stat.S_ISREG(mode):
+        return None
+    what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else (
+        "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    )
+    return f"This is {what}, not a text file. Remove it from the content folder."
+
+
 class _Loader:
     """Reads one content folder, collecting every problem instead of stopping at the first."""
 
@@ -251,6 +296,15 @@ class _Loader:
         if self.problems or messages is None:
             return None, self.problems
         entries = tuple(entry for entry, _, _ in self.placed)
+        if len(entries) > LIMITS.entries:
+            self.report(
+                self.directory,
+                None,
+                "entry",
+                f"The content has {len(entries)} entries; the most the kiosk takes is "
+                f"{LIMITS.entries}. Split it between kiosks, or remove entries.",
+            )
+            return None, self.problems
         return Faq(title, topic_name, messages, entries, subject), self.problems
 
     def _files(self) -> list[Path]:
@@ -264,12 +318,17 @@ class _Loader:
             )
             return []
         # Hidden files are editor backups and lock files, not content.
-        files = sorted(
-            path
-            for path in self.directory.glob("*.toml")
-            if path.is_file() and not path.name.startswith(".")
-        )
-        if not files:
+        files: list[Path] = []
+        for path in sorted(self.directory.glob("*.toml")):
+            if path.name.startswith("."):
+                continue
+            kind = _not_a_file(path)
+            if kind is None:
+                files.append(path)
+            else:
+                self.report(path, None, None, kind)
+                self.failed_files += 1
+        if not files and not self.failed_files:
             self.report(
                 self.directory,
                 None,
@@ -399,6 +458,7 @@ class _Loader:
             return ""
         # Line breaks inside long strings are only for editing; speech and captions want spaces.
         text = " ".join(value.split())
+        self._check_size_and_characters(file, line, f"{table}.{key}", f"The {key} of {label}", text)
         if not text:
             what = _WHAT.get(key, "the words the kiosk should say")
             self.report(
@@ -444,8 +504,57 @@ class _Loader:
                     "Write a phrasing between the quotes, or remove it.",
                 )
             else:
-                cleaned.append(" ".join(item.split()))
+                text = " ".join(item.split())
+                self._check_size_and_characters(
+                    file,
+                    file.source.value_line("entry", index, "phrasings", item),
+                    "entry.phrasings",
+                    f"Phrasing number {position} of {label}",
+                    text,
+                )
+                cleaned.append(text)
+        if not value:
+            self.report(
+                file.path,
+                line,
+                "entry.phrasings",
+                f"The phrasings of {label} are an empty list. Write at least one other way a "
+                'patient might ask, like phrasings = ["will it make me sick"].',
+            )
+        elif len(cleaned) > LIMITS.phrasings_per_entry:
+            self.report(
+                file.path,
+                line,
+                "entry.phrasings",
+                f"{label[0].upper()}{label[1:]} has {len(cleaned)} phrasings; the most the kiosk "
+                f"takes is {LIMITS.phrasings_per_entry}. Keep the most different ones.",
+            )
         return tuple(cleaned)
+
+    def _check_size_and_characters(
+        self, file: _File, line: int | None, field: str, what: str, text: str
+    ) -> None:
+        """Report control characters, and texts longer than the kiosk is built for."""
+        if _CONTROL.search(text):
+            self.report(
+                file.path,
+                line,
+                field,
+                f"{what} contains a control character (an invisible code such as a terminal "
+                "escape). Delete the text and type it again.",
+            )
+        key = field.rsplit(".", 1)[-1]
+        limit = {"answer": LIMITS.answer_chars, "more": LIMITS.more_chars}.get(
+            key, LIMITS.line_chars
+        )
+        if len(text) > limit:
+            self.report(
+                file.path,
+                line,
+                field,
+                f"{what} is {len(text)} characters long; the most the kiosk takes is {limit}. "
+                "Shorten it" + (" (put detail in more)." if key == "answer" else "."),
+            )
 
     def _entry(self, file: _File, index: int, raw: dict[str, Any]) -> Entry | None:
         raw_id = raw.get("id")

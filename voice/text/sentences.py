@@ -20,6 +20,7 @@ _SOMETIMES_FINAL = frozenset(
 _BREAK = re.compile(r"([.?!;…]+)([\"'”’)\]]*)(\s+)")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+_NEXT_WORD = re.compile(r"[^ ]*")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -48,14 +49,16 @@ def _split_paragraph(text: str) -> list[str]:
 def _is_sentence_end(text: str, match: re.Match[str], sentence_start: int) -> bool:
     """Decide whether the punctuation in ``match`` ends the sentence begun at sentence_start."""
     punctuation = match.group(1)
-    following = text[match.end() :]
-    next_word = following.split(" ", 1)[0]
+    # Both words are found where they are, without copying the rest of the text: a long
+    # answer must split in linear time.
+    next_word = _NEXT_WORD.match(text, match.end()).group(0)  # type: ignore[union-attr]
     if punctuation in ("...", "…"):
         # A trailing-off "..." runs on unless a new sentence visibly starts.
         return next_word[:1].isupper()
     if punctuation != ".":
         return True
-    before = _WORD_BEFORE.search(text, 0, match.start(1))
+    word_start = text.rfind(" ", sentence_start, match.start(1)) + 1
+    before = _WORD_BEFORE.search(text, max(word_start, sentence_start), match.start(1))
     word = before.group(1).lower().rstrip(".") if before else ""
     if word in _NEVER_FINAL:
         return False
