@@ -9,11 +9,12 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from voice.content.schema import Entry, Faq, Messages, Subject
+from voice.content.source_map import SourceMap
 from voice.errors import ContentError, ContentProblem
 from voice.paths import bundled_content_dir
 from voice.text.normalize import phrasing_key
@@ -62,9 +63,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _APOSTROPHES = re.compile(r"['’]")
 _NON_WORD = re.compile(r"[\W_]+")
-_TABLE_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]")
-_KEY_LINE = re.compile(r"""\s*("[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_-]+)\s*=""")
-_QUOTED = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 
@@ -91,78 +89,12 @@ def load_content(directory: Path) -> Faq:
 
 
 @dataclass
-class _SourceMap:
-    """Lines of tables and keys in one file, found by a light scan (tomllib gives no positions)."""
-
-    lines: list[str]
-    tables: dict[tuple[str, int], int] = field(default_factory=dict)
-    keys: dict[tuple[str, int, str], int] = field(default_factory=dict)
-    _values: dict[int, dict[str, int]] = field(default_factory=dict)
-
-    @classmethod
-    def scan(cls, text: str) -> _SourceMap:
-        """Record the 1-based line of each table header and ``key =`` line, past long strings."""
-        source = cls(text.splitlines())
-        counts: dict[str, int] = {}
-        table, index = "", 0
-        open_quote: str | None = None
-        for number, line in enumerate(source.lines, start=1):
-            if open_quote is None:
-                header = _TABLE_HEADER.match(line)
-                key = _KEY_LINE.match(line)
-                if header:
-                    table = header.group(2)
-                    index = counts.get(table, 0) if header.group(1) == "[[" else 0
-                    counts[table] = index + 1
-                    source.tables.setdefault((table, index), number)
-                elif key:
-                    source.keys.setdefault((table, index, key.group(1).strip("\"'")), number)
-            for quote in ('"""', "'''"):
-                if open_quote in (None, quote) and line.count(quote) % 2 == 1:
-                    open_quote = None if open_quote else quote
-        return source
-
-    def table_line(self, table: str, index: int = 0) -> int | None:
-        """Line of the table header, if found."""
-        return self.tables.get((table, index))
-
-    def key_line(self, table: str, index: int, key: str) -> int | None:
-        """Line of ``key =`` in the table, else the table's header line."""
-        return self.keys.get((table, index, key), self.table_line(table, index))
-
-    def top_line(self, key: str) -> int | None:
-        """Line of a top-level key or table."""
-        return self.keys.get(("", 0, key), self.table_line(key))
-
-    def value_line(self, table: str, index: int, key: str, value: str) -> int | None:
-        """Line holding this quoted value of ``key`` (one item of a list), else the key's line."""
-        start = self.key_line(table, index, key)
-        if start is None:
-            return None
-        lines = self._values.get(start)
-        if lines is None:
-            lines = self._values[start] = self._scan_values(start)
-        return lines.get(phrasing_key(value), start)
-
-    def _scan_values(self, start: int) -> dict[str, int]:
-        """The first line of each quoted value from ``start`` to the next table (one pass, so
-        checking every phrasing of a long list stays linear)."""
-        ends = [line for line in self.tables.values() if line > start]
-        end = min(ends, default=len(self.lines) + 1)
-        found: dict[str, int] = {}
-        for number in range(start, end):
-            for a, b in _QUOTED.findall(self.lines[number - 1]):
-                found.setdefault(phrasing_key(a or b), number)
-        return found
-
-
-@dataclass
 class _File:
     """One parsed content file."""
 
     path: Path
     data: dict[str, Any]
-    source: _SourceMap
+    source: SourceMap
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
@@ -232,7 +164,7 @@ def _read_file(path: Path, problems: list[ContentProblem]) -> _File | None:
     except tomllib.TOMLDecodeError as error:
         problems.append(_syntax_problem(path, text, error))
         return None
-    return _File(path, data, _SourceMap.scan(text))
+    return _File(path, data, SourceMap.scan(text))
 
 
 def _not_a_file(path: Path) -> str | None:
