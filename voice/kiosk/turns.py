@@ -277,8 +277,8 @@ class Turns:
         until_s, echo_words = self._barge_echo
         self._barge_echo = None
         # The open hypothesis has no word times: every word the kiosk was saying goes, so its
-        # echo neither supports an answer nor names "another subject" from the kiosk's own
-        # answer ("flu", "chemotherapy").
+        # echo neither supports an answer nor names "another subject" with a word taken from
+        # the kiosk's own answer.
         return without_echo(transcript, until_s, echo_words), open_without_echo(
             open_heard, echo_words
         )
