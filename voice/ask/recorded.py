@@ -72,20 +72,19 @@ def ask_files(
     model_path: Path | None,
     decoding: str,
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
-) -> list[AskResult]:
-    """Answer each recorded question; unreadable files give results with ``error`` set."""
+) -> Iterator[AskResult]:
+    """Answer each recorded question as soon as it is decoded, in order; unreadable files give
+    results with ``error`` set. The model is loaded at the first ``next()``."""
     recognizer = SpeechRecognizer(faq, model_path, decoding)
-    results: list[AskResult] = []
     for path in files:
         started = time.perf_counter()
         try:
             heard = hear_file(recognizer, path, max_seconds)
         except (AudioError, RecognitionError) as exc:
             log.info("%s", exc)
-            results.append(failed_input(str(path), str(exc), started=started))
+            yield failed_input(str(path), str(exc), started=started)
             continue
-        results.append(choose_result(faq, matcher, str(path), heard, started))
-    return results
+        yield choose_result(faq, matcher, str(path), heard, started)
 
 
 def transcribe_files(

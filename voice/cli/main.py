@@ -6,21 +6,29 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from voice import __version__
 from voice.ask.limits import DEFAULT_MAX_SECONDS
 from voice.errors import ContentError, VoiceError
+
+if TYPE_CHECKING:
+    from voice.ask.record import AskResult
 
 log = logging.getLogger("voice")
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1  # some input file could not be read (the others were still processed)
 EXIT_USAGE = 2  # bad command line, bad content, missing model …
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as a shell reports a process killed by it
 
 DESCRIPTION = """\
 An offline voice assistant that answers patients' questions at a clinic kiosk.
@@ -83,8 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
         "ask",
         help="answer typed questions or recorded question files",
         description="Answer typed questions (--text) or recorded questions (WAV/FLAC files). "
-        "Prints one result per input, in input order. Exit status: 0 when every input was "
-        "handled (even if declined), 1 when some file could not be read, 2 for usage errors.",
+        "Prints one result per input, in input order, each as soon as it and the inputs before "
+        "it are done. Exit status: 0 when every input was handled (even if declined), 1 when "
+        "some file could not be read, 2 for usage errors; 143 when stopped by SIGTERM (130 by "
+        "Ctrl-C), after finishing the line being written.",
     )
     ask.add_argument("files", nargs="*", type=Path, metavar="FILE", help="recorded question")
     ask.add_argument(
@@ -229,27 +239,88 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         raise _Usage("give a question with --text Q, or one or more audio files")
     faq = load_content(_content_dir(args.content))
     matcher = Matcher(faq)
-    results = []
-    for text in args.text:
-        started = time.perf_counter()
-        results.append(decide(faq, matcher, text, text, started=started))
-    if args.files:
-        from voice.ask.recorded import ask_files
 
-        results.extend(
-            ask_files(faq, matcher, args.files, args.model, args.decoding, args.max_seconds)
-        )
-    failed = False
-    for result in results:
-        data = result.to_json()
-        if args.json:
-            print(json.dumps(data, ensure_ascii=False), flush=True)
-        else:
-            _print_human(data)
-        failed = failed or result.failed
+    def results() -> Iterator[AskResult]:
+        for text in args.text:
+            yield decide(faq, matcher, text, text, started=time.perf_counter())
+        if args.files:
+            from voice.ask.recorded import ask_files
+
+            yield from ask_files(
+                faq, matcher, args.files, args.model, args.decoding, args.max_seconds
+            )
+
+    try:
+        failed = _print_results(results(), as_json=args.json)
+    except _Terminated:
+        print("voice: stopped (SIGTERM); the results printed are complete.", file=sys.stderr)
+        return EXIT_TERMINATED
     if failed:
         print("Some files could not be read; see the error field of each.", file=sys.stderr)
     return EXIT_INPUT_FAILED if failed else EXIT_OK
+
+
+def _print_results(results: Iterable[AskResult], *, as_json: bool) -> bool:
+    """Print each result as it comes, flushed; return whether any input failed."""
+    failed = False
+    with _sigterm_between_lines() as whole_line:
+        for result in results:
+            data = result.to_json()
+            with whole_line():
+                if as_json:
+                    print(json.dumps(data, ensure_ascii=False))
+                else:
+                    _print_human(data)
+                sys.stdout.flush()
+            failed = failed or result.failed
+    return failed
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived; raised only between whole result lines.
+
+    A BaseException, like KeyboardInterrupt, so the decoder's ``except Exception`` (which turns
+    Vosk failures into a file's error) does not catch it.
+    """
+
+
+@contextmanager
+def _sigterm_between_lines() -> Iterator[Callable[[], AbstractContextManager[None]]]:
+    """Turn SIGTERM into ``_Terminated``, held back while a result is being written.
+
+    Yields a context manager to wrap each write in: a SIGTERM during the write is raised when
+    the write (and its flush) is done, so no line is ever cut in half.
+    """
+    writing = False
+    pending = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal pending
+        if writing:
+            pending = True
+        else:
+            raise _Terminated
+
+    @contextmanager
+    def whole_line() -> Iterator[None]:
+        nonlocal writing
+        writing = True
+        try:
+            yield
+        finally:
+            writing = False
+        if pending:
+            raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (main() called from a test thread): no handler
+        yield whole_line
+        return
+    try:
+        yield whole_line
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
