@@ -184,11 +184,13 @@ def test_chunk_ms_must_be_positive(tmp_path: Path) -> None:
         iter_pcm16(path, chunk_ms=0)
 
 
-def test_data_cut_short_reads_what_is_there(tmp_path: Path) -> None:
+def test_data_cut_short_is_reported_not_read(tmp_path: Path) -> None:
+    # Reading what is there answered half a question as if it were whole (issue 16).
     whole = write(tmp_path / "whole.wav", tone(16000, 1.0), 16000, "PCM_16")
     cut = tmp_path / "cut.wav"
     cut.write_bytes(whole.read_bytes()[: 44 + 2 * 4000])  # header still claims 16000 frames
-    assert len(read_pcm16(cut)) == 4000 * 2
+    with pytest.raises(AudioError, match=r"cut\.wav is cut off: .* 1\.0 s .* only 0\.2 s"):
+        iter_pcm16(cut)
 
 
 def test_probe_returns_a_frozen_audio_info(tmp_path: Path) -> None:

@@ -41,6 +41,13 @@ def long_tone(target: Path, seconds: float) -> Path:
     return target
 
 
+def cut_in_half(target: Path) -> Path:
+    """The sample with its last half missing; the header still promises all of it."""
+    raw = SAMPLE.read_bytes()
+    target.write_bytes(raw[: len(raw) // 2])
+    return target
+
+
 def run_ask(*args: str) -> tuple[int, list[dict[str, Any]], str]:
     done = subprocess.run(
         [VOICE, "ask", "--json", *args],
@@ -66,6 +73,7 @@ def batch(model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
         "rate_1mhz": with_rate(folder / "rate_1mhz.wav", 1_000_003),
         "rate_2ghz": with_rate(folder / "rate_2ghz.wav", 2_147_483_647),
         "too_long": long_tone(folder / "too_long.wav", 30.0),
+        "truncated": cut_in_half(folder / "truncated.wav"),
     }
     names = ["good_first", *hostile, "good_last"]
     paths = [SAMPLE, *hostile.values(), SAMPLE]
@@ -94,6 +102,7 @@ def test_the_batch_exits_1_and_still_answers_the_good_files(batch: dict[str, Any
         ("rate_1mhz", "rate_1mhz.wav has a damaged header: its sample rate of 1,000,003 Hz"),
         ("rate_2ghz", "rate_2ghz.wav has a damaged header: its sample rate of 2,147,483,647 Hz"),
         ("too_long", "too_long.wav lasts 30 s, longer than the 20 s allowed for one question"),
+        ("truncated", "truncated.wav is cut off: its header promises 2.5 s of sound but only"),
     ],
 )
 def test_each_hostile_file_gets_one_sentence(

@@ -98,3 +98,46 @@ def test_max_seconds_must_be_positive(tmp_path: Path) -> None:
     path = tone_file(tmp_path / "tone.wav", 16_000, 0.1)
     with pytest.raises(ValueError, match="max_seconds"):
         iter_pcm16(path, max_seconds=0)
+
+
+def cut(source: Path, target: Path, keep: float) -> Path:
+    """The first ``keep`` of the file's bytes, header untouched."""
+    raw = source.read_bytes()
+    target.write_bytes(raw[: int(len(raw) * keep)])
+    return target
+
+
+def test_a_wav_cut_to_half_its_data_is_reported(tmp_path: Path) -> None:
+    path = cut(SAMPLE, tmp_path / "half.wav", 0.5)
+    with pytest.raises(AudioError) as caught:
+        iter_pcm16(path)  # before any reading
+    message = str(caught.value)
+    assert message.startswith("half.wav is cut off: its header promises 2.5 s of sound but only")
+    assert message.count(". ") == 0 and message.endswith(".")
+
+
+def test_a_wav_missing_only_its_pad_byte_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "odd.wav"
+    sf.write(path, np.zeros(1001, dtype=np.int16), 16000, subtype="PCM_U8")  # odd data size
+    raw = path.read_bytes()
+    if len(raw) % 2 == 0:
+        path.write_bytes(raw[:-1])  # drop the pad byte only
+    assert len(read_pcm16(path)) > 0
+
+
+def test_a_streamed_wav_with_a_placeholder_size_is_read(tmp_path: Path) -> None:
+    path = tone_file(tmp_path / "streamed.wav", 16_000, 0.5)
+    raw = bytearray(path.read_bytes())
+    data_at = raw.index(b"data")
+    struct.pack_into("<I", raw, data_at + 4, 0xFFFFFFFF)  # what arecord leaves on a pipe
+    path.write_bytes(bytes(raw))
+    assert len(read_pcm16(path)) == 8000 * 2
+
+
+def test_a_cut_flac_is_reported(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.flac"
+    t = np.arange(16000 * 2) / 16000
+    sf.write(whole, 0.3 * np.sin(2 * np.pi * 440 * t), 16000, subtype="PCM_16")
+    path = cut(whole, tmp_path / "half.flac", 0.5)
+    with pytest.raises(AudioError, match=r"half\.flac (is cut off|could not be read to the end)"):
+        read_pcm16(path)

@@ -34,6 +34,10 @@ _MAX_BLOCK_SAMPLES = 1 << 18
 # 191,999 Hz. Rates are rounded to a multiple of 25 Hz (at most 640 rows); the 0.3% pitch change
 # this can cause at 4 kHz is far below what speech recognition notices.
 _RATE_STEP = 25
+# Sizes at or above this in a WAV data chunk mean "unknown" (written while streaming), not a length.
+_UNKNOWN_DATA_SIZE = 0x7FFF0000
+# Chunks looked through to find the data chunk; real files have a handful.
+_MAX_WAV_CHUNKS = 1000
 _SNIFF_BYTES = 4096
 _AGAIN = "Record it again as WAV or FLAC."
 # Everything soundfile/libsndfile (or a damaged header) can throw while opening or reading.
@@ -97,6 +101,7 @@ def iter_pcm16(
         raise ValueError(f"max_seconds must be positive, got {max_seconds}")
     info = probe(path)
     check_limits(info, max_seconds)
+    _check_not_cut_off(info)
     if info.frames == 0:
         raise _no_frames(info.path)
     logger.debug(
@@ -168,10 +173,70 @@ def _stream(info: AudioInfo, chunk_bytes: int, max_seconds: float | None) -> Ite
     if frames_read == 0:
         # The header promised frames but the data was missing (a file cut off after its header).
         raise _no_frames(info.path)
+    if frames_read < info.frames:
+        raise _cut_off(info, info.frames, frames_read)
     pending += float_to_pcm16(resampler.flush())
     yield from _whole_chunks(pending, chunk_bytes)
     if pending:
         yield bytes(pending)
+
+
+def _check_not_cut_off(info: AudioInfo) -> None:
+    """Refuse a WAV whose data chunk promises more than the file holds.
+
+    libsndfile quietly reads what is there, and half a question can match another entry.
+    """
+    if not info.format.startswith("WAV"):
+        return  # other formats fail or come up short while reading (see _stream)
+    try:
+        shortfall = _wav_data_shortfall(info.path)
+    except OSError as error:
+        raise AudioError(
+            f"{info.path.name} cannot be opened ({_describe(error)}). "
+            "Check that the file is readable."
+        ) from error
+    if shortfall is not None:
+        declared, present, block_align = shortfall
+        raise _cut_off(info, declared // block_align, present // block_align)
+
+
+def _cut_off(info: AudioInfo, frames_promised: int, frames_there: int) -> AudioError:
+    """The error for a file that holds only the start of what its header promises."""
+    rate = info.sample_rate
+    return AudioError(
+        f"{info.path.name} is cut off: its header promises {frames_promised / rate:.1f} s of "
+        f"sound but only {frames_there / rate:.1f} s is there, so part of the question may be "
+        "missing; record or copy it again."
+    )
+
+
+def _wav_data_shortfall(path: Path) -> tuple[int, int, int] | None:
+    """(bytes the data chunk declares, bytes present, block size) when the file is cut short."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None  # RF64 and others: not checked here
+        offset, block_align = 12, 1
+        for _ in range(_MAX_WAV_CHUNKS):
+            handle.seek(offset)
+            header = handle.read(8)
+            if len(header) < 8:
+                return None
+            chunk_id, (chunk_size,) = header[:4], struct.unpack("<I", header[4:])
+            if chunk_id == b"fmt ":
+                body = handle.read(16)
+                if len(body) >= 14:
+                    block_align = max(1, struct.unpack_from("<H", body, 12)[0])
+            elif chunk_id == b"data":
+                if chunk_size == 0 or chunk_size >= _UNKNOWN_DATA_SIZE:
+                    return None  # a recorder that streamed the file left a placeholder size
+                present = size - (offset + 8)
+                if chunk_size - present >= block_align:
+                    return chunk_size, present, block_align
+                return None
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return None
 
 
 def _resampling_rate(rate: int) -> int:
