@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import soundfile as sf
 from voice.audio.format import SAMPLE_RATE
 from voice.audio.pcm import float_to_pcm16
 from voice.audio.resample import Resampler
-from voice.errors import AudioError
+from voice.errors import AudioError, NativeStderr
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +153,24 @@ def _stream(info: AudioInfo, chunk_bytes: int, max_seconds: float | None) -> Ite
     max_frames = math.inf if max_seconds is None else max_seconds * info.sample_rate
     pending = bytearray()
     frames_read = 0
-    with _open(info.path) as sound:
+    with _open(info.path) as sound, NativeStderr() as native:
         while True:
             try:
-                data = sound.read(block, dtype="float32", always_2d=True)
+                with native.redirected():
+                    data = sound.read(block, dtype="float32", always_2d=True)
             except _READ_ERRORS as error:
+                _log_native(info.path, native)
                 raise AudioError(
                     f"{info.path.name} could not be read to the end ({_describe(error)}); "
                     f"it may be damaged. {_AGAIN}"
                 ) from error
             if data.shape[0] == 0:
                 break
+            if not np.isfinite(data).all():
+                raise AudioError(
+                    f"{info.path.name} is damaged: some of its samples are not numbers (NaN or "
+                    "infinite), so record it again as WAV or FLAC."
+                )
             frames_read += data.shape[0]
             if frames_read > max_frames:
                 assert max_seconds is not None
@@ -170,11 +179,16 @@ def _stream(info: AudioInfo, chunk_bytes: int, max_seconds: float | None) -> Ite
             mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
             pending += float_to_pcm16(resampler.process(mono))
             yield from _whole_chunks(pending, chunk_bytes)
+        _log_native(info.path, native)
     if frames_read == 0:
         # The header promised frames but the data was missing (a file cut off after its header).
         raise _no_frames(info.path)
     if frames_read < info.frames:
-        raise _cut_off(info, info.frames, frames_read)
+        raise AudioError(
+            f"{info.path.name} ended after {frames_read / info.sample_rate:.1f} s although its "
+            f"header promises {info.duration_s:.1f} s, so it is damaged or cut off; record or "
+            "copy it again."
+        )
     pending += float_to_pcm16(resampler.flush())
     yield from _whole_chunks(pending, chunk_bytes)
     if pending:
@@ -257,32 +271,70 @@ def _whole_chunks(pending: bytearray, chunk_bytes: int) -> Iterator[bytes]:
 
 
 def _check_path(path: Path) -> None:
-    """Reject paths that are missing, folders or empty, before libsndfile sees them."""
-    if not path.exists():
-        where = path.parent.resolve()
-        raise AudioError(
-            f"{path.name} was not found (looked in {where}). Check the file name and folder."
-        )
-    if path.is_dir():
+    """Reject paths that are missing, folders, not files or empty, before libsndfile sees them."""
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise _stat_error(path, error) from error
+    if stat.S_ISDIR(info.st_mode):
         raise AudioError(
             f"{path.name} is a folder, not an audio file. Give the path of a WAV or FLAC file."
         )
-    try:
-        size = path.stat().st_size
-    except OSError as error:
+    if not stat.S_ISREG(info.st_mode):
+        # Opening a FIFO would wait for a writer; a device may never end.
         raise AudioError(
-            f"{path.name} cannot be opened ({_describe(error)}). Check that the file is readable."
-        ) from error
-    if size == 0:
+            f"{path.name} is {_special_kind(info.st_mode)}, not a recording saved in a file, "
+            "so save the recording as a WAV or FLAC file and give that file's path."
+        )
+    if info.st_size == 0:
         raise AudioError(f"{path.name} is empty (0 bytes), so there is nothing to hear. {_AGAIN}")
+
+
+def _stat_error(path: Path, error: OSError) -> AudioError:
+    """Say why ``path`` cannot be looked at: missing, a broken or looping link, or no access."""
+    if error.errno == errno.ELOOP:
+        return AudioError(
+            f"{path.name} is a symbolic link that leads back to itself (a link loop), so there "
+            "is no file behind it: point the link at the recording, or give the recording's path."
+        )
+    if error.errno == errno.ENOENT and path.is_symlink():
+        return AudioError(
+            f"{path.name} is a symbolic link to {os.readlink(path)}, which does not exist: "
+            "point the link at the recording, or give the recording's path."
+        )
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        where = path.parent.resolve()
+        return AudioError(
+            f"{path.name} was not found (looked in {where}). Check the file name and folder."
+        )
+    return AudioError(
+        f"{path.name} cannot be opened ({_describe(error)}). Check that the file is readable."
+    )
+
+
+def _special_kind(mode: int) -> str:
+    """Name a file type that is not a regular file or folder."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "not a regular file"
 
 
 def _open(path: Path) -> Any:
     """Open ``path`` with soundfile, turning every failure into an ``AudioError``."""
-    try:
-        sound = sf.SoundFile(os.fspath(path))
-    except _READ_ERRORS as error:
-        raise _open_error(path, error) from error
+    with NativeStderr() as native:
+        try:
+            with native.redirected():
+                sound = sf.SoundFile(os.fspath(path))
+        except _READ_ERRORS as error:
+            _log_native(path, native)
+            raise _open_error(path, error) from error
+        _log_native(path, native)
     if sound.samplerate <= 0 or sound.channels <= 0:
         sound.close()
         raise AudioError(
@@ -290,6 +342,13 @@ def _open(path: Path) -> Any:
             f"{sound.channels} channels). {_AGAIN}"
         )
     return sound
+
+
+def _log_native(path: Path, native: NativeStderr) -> None:
+    """Log what the decoder printed (shown with -v), instead of letting it reach the user."""
+    text = native.text()
+    if text:
+        logger.info("The decoder said while reading %s:\n%s", path.name, text)
 
 
 def _no_frames(path: Path) -> AudioError:

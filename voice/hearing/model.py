@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voice.errors import ModelError
+from voice.errors import ModelError, NativeStderr
 from voice.paths import models_dir
 
 if TYPE_CHECKING:
@@ -95,13 +95,25 @@ def load_model(path: Path) -> vosk.Model:
         ) from exc
     vosk.SetLogLevel(-2)  # -1 still prints Kaldi warnings; -2 only errors
     started = time.perf_counter()
-    try:
-        model = vosk.Model(model_path=str(path))
-    except Exception as exc:  # vosk signals every load failure with a bare Exception
-        raise ModelError(
-            f"Vosk could not load the speech model at {path} ({exc}). Its files may be damaged "
-            "or not a Vosk model: run `voice model fetch` to reinstall the official model, "
-            "or point --model / VOSK_MODEL at another Vosk model folder."
-        ) from exc
+    # Kaldi prints its log (74 lines for a garbage model.conf) straight to file descriptor 2:
+    # the user gets one sentence, -v shows what Kaldi said.
+    with NativeStderr() as native:
+        try:
+            with native.redirected():
+                model = vosk.Model(model_path=str(path))
+        except Exception as exc:  # vosk signals every load failure with a bare Exception
+            _log_kaldi(path, native.text(), logging.INFO)
+            raise ModelError(
+                f"Vosk could not load the speech model at {path} ({exc}). Its files may be "
+                "damaged or not a Vosk model: run `voice model fetch` to reinstall the official "
+                "model, or point --model / VOSK_MODEL at another Vosk model folder."
+            ) from exc
+        _log_kaldi(path, native.text(), logging.DEBUG)
     logger.info("Loaded speech model %s in %.2f s", path, time.perf_counter() - started)
     return model
+
+
+def _log_kaldi(path: Path, text: str, level: int) -> None:
+    """Log Kaldi's own output from loading ``path``, if it printed any."""
+    if text:
+        logger.log(level, "Kaldi said while loading %s:\n%s", path, text)
