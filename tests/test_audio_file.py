@@ -15,7 +15,8 @@ import pytest
 import soundfile as sf
 
 from voice.audio.files import AudioInfo, iter_pcm16, probe, read_pcm16
-from voice.audio.pcm import float_to_int16, float_to_pcm16, pcm16_to_float, rms_dbfs
+from voice.audio.levels import rms_dbfs
+from voice.audio.pcm import float_to_int16, float_to_pcm16, pcm16_to_float
 from voice.errors import AudioError
 
 RATES = [8000, 16000, 22050, 44100, 48000]

@@ -42,29 +42,6 @@ def choose_result(
     )
 
 
-def hear_file(
-    recognizer: SpeechRecognizer, path: Path, max_seconds: float | None = DEFAULT_MAX_SECONDS
-) -> HeardQuestion:
-    """``recognizer.hear_file`` with a length limit (raises AudioError/RecognitionError)."""
-    from voice.audio.files import iter_pcm16
-    from voice.audio.levels import NoiseMeter
-
-    # Same steps as SpeechRecognizer.hear_file, which reads files without a length limit.
-    open_decoder, phrase_decoder = recognizer.decoders()
-    meter = NoiseMeter()
-    for chunk in iter_pcm16(path, max_seconds=max_seconds):
-        meter.feed(chunk)
-        if open_decoder is not None:
-            open_decoder.accept(chunk)
-        if phrase_decoder is not None:
-            phrase_decoder.accept(chunk)
-    open_t = open_decoder.finish() if open_decoder is not None else None
-    phrase_t = phrase_decoder.finish() if phrase_decoder is not None else None
-    chosen = phrase_t if phrase_t is not None else open_t
-    assert chosen is not None
-    return HeardQuestion(chosen, open_t, phrase_t, meter.speech_to_background_db())
-
-
 def ask_files(
     faq: Faq,
     matcher: Matcher,
@@ -79,7 +56,7 @@ def ask_files(
     for path in files:
         started = time.perf_counter()
         try:
-            heard = hear_file(recognizer, path, max_seconds)
+            heard = recognizer.hear_file(path, max_seconds)
         except (AudioError, RecognitionError) as exc:
             log.info("%s", exc)
             yield failed_input(str(path), str(exc), started=started)

@@ -19,7 +19,8 @@ import soundfile as sf
 from voice.audio.format import SAMPLE_RATE
 from voice.audio.pcm import float_to_pcm16
 from voice.audio.resample import Resampler
-from voice.errors import AudioError, NativeStderr
+from voice.errors import AudioError
+from voice.native_stderr import NativeStderr
 
 logger = logging.getLogger(__name__)
 

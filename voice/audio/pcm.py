@@ -33,11 +33,3 @@ def float_to_int16(samples: npt.ArrayLike) -> npt.NDArray[np.int16]:
 def float_to_pcm16(samples: npt.ArrayLike) -> bytes:
     """Convert float samples (full scale = 1.0) to 16-bit little-endian PCM bytes."""
     return float_to_int16(samples).astype(_PCM16, copy=False).tobytes()
-
-
-def rms_dbfs(data: bytes) -> float:
-    """Moved to voice.audio.levels.rms_dbfs; this forwarder goes once its last importers switch."""
-    # Imported here because voice.audio.levels builds on this module.
-    from voice.audio.levels import rms_dbfs as measure
-
-    return measure(data)

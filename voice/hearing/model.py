@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voice.errors import ModelError, NativeStderr
+from voice.errors import ModelError
+from voice.native_stderr import NativeStderr
 from voice.paths import models_dir
 
 if TYPE_CHECKING:

@@ -54,14 +54,17 @@ class SpeechRecognizer:
         )
         return open_decoder, phrase_decoder
 
-    def hear_file(self, path: Path) -> HeardQuestion:
-        """Decode one file with the configured decoders (raises AudioError/RecognitionError)."""
+    def hear_file(self, path: Path, max_seconds: float | None = None) -> HeardQuestion:
+        """Decode one file with the configured decoders (raises AudioError/RecognitionError).
+
+        ``max_seconds``: refuse a recording longer than this (None: no limit).
+        """
         from voice.audio.files import iter_pcm16
         from voice.audio.levels import NoiseMeter
 
         open_decoder, phrase_decoder = self.decoders()
         meter = NoiseMeter()
-        for chunk in iter_pcm16(path):
+        for chunk in iter_pcm16(path, max_seconds=max_seconds):
             meter.feed(chunk)
             if open_decoder is not None:
                 open_decoder.accept(chunk)
