@@ -29,7 +29,7 @@ _ENTRY_REQUIRED = (*_ENTRY_TEXT_KEYS, "phrasings")
 _ENTRY_KEYS = (*_ENTRY_REQUIRED, "more")
 _FAQ_KEYS = ("title", "topic_name")
 _MESSAGE_KEYS = tuple(f.name for f in fields(Messages))
-_TOP_LEVEL_KEYS = ("faq", "messages", "subject", "entry")
+_TOP_LEVEL_KEYS = ("faq", "messages", "subject", "pronunciations", "entry")
 _SUBJECT_LISTS = ("aliases", "generic_words", "other_subjects", "background_phrases")
 _SUBJECT_TABLES = ("synonyms", "sound_alikes")
 _SUBJECT_KEYS = ("name", *_SUBJECT_LISTS, *_SUBJECT_TABLES)
@@ -216,6 +216,7 @@ class _Loader:
         title, topic_name = self._faq(complete)
         messages = self._messages(complete)
         subject = self._subject()
+        pronunciations = self._pronunciations()
         if complete and self.entry_tables == 0:
             self.report(
                 self.directory,
@@ -237,7 +238,7 @@ class _Loader:
                 f"{LIMITS.entries}. Split it between kiosks, or remove entries.",
             )
             return None, self.problems
-        return Faq(title, topic_name, messages, entries, subject), self.problems
+        return Faq(title, topic_name, messages, entries, subject, pronunciations), self.problems
 
     def _files(self) -> list[Path]:
         if not self.directory.is_dir():
@@ -274,7 +275,7 @@ class _Loader:
         for key, value in file.data.items():
             if key == "entry":
                 self._take_entries(file, value)
-            elif key in ("faq", "messages", "subject"):
+            elif key in ("faq", "messages", "subject", "pronunciations"):
                 self._take_table(file, key, value)
             else:
                 self.report(
@@ -282,8 +283,8 @@ class _Loader:
                     file.source.top_line(key),
                     key,
                     f'"{key}" is not a table the kiosk knows.{_suggest(key, _TOP_LEVEL_KEYS)} '
-                    "A content file may only hold [faq], [messages], [subject] and [[entry]] "
-                    "tables.",
+                    "A content file may only hold [faq], [messages], [subject], [pronunciations] "
+                    "and [[entry]] tables.",
                 )
 
     def _take_table(self, file: _File, name: str, value: object) -> None:
@@ -607,6 +608,43 @@ class _Loader:
             synonyms=tables["synonyms"],
             sound_alikes=tables["sound_alikes"],
         )
+
+    def _pronunciations(self) -> tuple[tuple[str, str], ...]:
+        """The optional [pronunciations] table: "written word" = "how to say it"."""
+        found = self.tables.get("pronunciations")
+        if found is None:
+            return ()
+        file, raw = found
+        pairs: list[tuple[str, str]] = []
+        seen: dict[str, str] = {}
+        for written, spoken in raw.items():
+            line = file.source.key_line("pronunciations", 0, written)
+            if not isinstance(spoken, str) or not spoken.strip() or not written.strip():
+                self.report(
+                    file.path,
+                    line,
+                    f"pronunciations.{written}",
+                    'Each line of [pronunciations] must be "written word" = "how to say it", '
+                    'with text on both sides, like "pembrolizumab" = "pem bro LIZ oo mab".',
+                )
+                continue
+            folded = written.strip().casefold()
+            if folded in seen:
+                self.report(
+                    file.path,
+                    line,
+                    f"pronunciations.{written}",
+                    f'"{written}" is in [pronunciations] twice (also as "{seen[folded]}"); '
+                    "case does not matter. Keep one of them.",
+                )
+                continue
+            seen[folded] = written
+            for text in (written, spoken):
+                self._check_size_and_characters(
+                    file, line, f"pronunciations.{written}", f'"{text}" in [pronunciations]', text
+                )
+            pairs.append((written.strip(), " ".join(spoken.split())))
+        return tuple(pairs)
 
     def _subject_list(self, file: _File, raw: dict[str, Any], key: str) -> tuple[str, ...]:
         """A list of lower-case words or phrases in [subject] (empty after a problem)."""

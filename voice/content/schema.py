@@ -66,6 +66,8 @@ class Faq:
     messages: Messages
     entries: tuple[Entry, ...] = field(default_factory=tuple)
     subject: Subject = field(default_factory=Subject)
+    # How to say hard words aloud (the optional [pronunciations] table): (written, spoken).
+    pronunciations: tuple[tuple[str, str], ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         """Return the entry with this id (KeyError if absent)."""
