@@ -167,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV instead of playing")
     say.add_argument("--rate", type=int, default=None, metavar="WPM", help="words per minute")
     say.add_argument("--output-device", metavar="DEVICE", help="speaker index or name")
+    say.add_argument(
+        "--voice",
+        choices=["natural", "espeak"],
+        default="natural",
+        help="natural (default; espeak-ng if it cannot load) or espeak",
+    )
+    say.add_argument(
+        "--content", type=Path, metavar="DIR", help="content folder whose pronunciations to use"
+    )
 
     sub.add_parser("devices", help="list audio input and output devices")
 
@@ -392,9 +401,17 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
+    from voice.speaking.engine import Voice
     from voice.speaking.say import say
 
-    say(args.text, out=args.out, rate_wpm=args.rate, output_device=args.output_device)
+    say(
+        args.text,
+        out=args.out,
+        rate_wpm=args.rate,
+        output_device=args.output_device,
+        voice=Voice(args.voice),
+        content_dir=args.content,
+    )
     if args.out:
         print(f"Wrote {args.out}")
     return EXIT_OK

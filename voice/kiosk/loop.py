@@ -65,7 +65,7 @@ class Kiosk:
 
     def __init__(self, settings: KioskSettings, faq: Faq) -> None:
         from voice.audio.speaker import Speaker
-        from voice.speaking.synthesis import Pyttsx3Synthesizer
+        from voice.speaking.prerender import open_speech
 
         self.settings = settings
         self.faq = faq
@@ -84,7 +84,7 @@ class Kiosk:
         )
         self.captions = CaptionDisplay(enabled=settings.captions)
         self.status = StatusLog(settings.status_file)
-        self.synth = Pyttsx3Synthesizer()
+        self.synth = open_speech(settings.voice, faq.pronunciations)
         self.speaker = Speaker(parse_device(settings.output_device))
         self.mic = Microphone(parse_device(settings.input_device))
         self.keys = KeyReader()
@@ -149,22 +149,10 @@ class Kiosk:
                 self.stop_requested.wait(RETRY_S)
 
     def _prepare_speech(self) -> None:
-        """Render the answers in the background so the first answer starts at once."""
+        """Render every content line in the background so the first answer starts at once."""
+        from voice.speaking.prerender import content_lines
 
-        def render() -> None:
-            rate = self.dialogue.rate_wpm
-            from voice.text.sentences import split_sentences
-
-            for entry in self.faq.entries:
-                if self.stop_requested.is_set():
-                    return
-                for sentence in split_sentences(entry.answer):
-                    try:
-                        self.synth.synthesize(sentence, rate)
-                    except SpeechError:
-                        return
-
-        threading.Thread(target=render, name="tts-warmup", daemon=True).start()
+        self.synth.prepare(content_lines(self.faq), self.dialogue.rate_wpm, self.stop_requested)
 
     def _step(self) -> None:
         now = time.monotonic()

@@ -12,6 +12,7 @@ from typing import Any
 from voice.errors import UsageError
 from voice.kiosk.dialogue import DialogueSettings
 from voice.kiosk.endpoint import EndpointSettings
+from voice.speaking.engine import DEFAULT_VOICE, Voice
 
 # The dialogue holds the idle, rate and volume defaults; the limits of the patient's own rate
 # and volume controls bound the staff's choices too.
@@ -50,6 +51,7 @@ class KioskSettings:
     keys: bool = True
     rate_wpm: int = _LIMITS.default_rate_wpm
     volume: float = _LIMITS.default_volume
+    voice: Voice = DEFAULT_VOICE
     idle_timeout_s: float = _LIMITS.idle_timeout_s
     # All longer than the ~700 ms pauses older speakers make inside a sentence.
     end_silence_ms: int = _ms(_ENDPOINT.incomplete_silence_s)
@@ -142,6 +144,12 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         default=_DEFAULTS.volume,
         metavar=f"{_LIMITS.min_volume:g}-{_LIMITS.max_volume:g}",
         help=f"default volume (default {_DEFAULTS.volume:g})",
+    )
+    run.add_argument(
+        "--voice",
+        choices=[v.value for v in Voice],
+        default=_DEFAULTS.voice.value,
+        help="natural (default; espeak-ng takes over if it cannot load) or espeak",
     )
     run.add_argument(
         "--idle-timeout",
@@ -252,6 +260,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         keys=not args.no_keys,
         rate_wpm=args.rate,
         volume=args.volume,
+        voice=Voice(args.voice),
         idle_timeout_s=args.idle_timeout,
         end_silence_ms=args.end_silence,
         unclear_silence_ms=min(args.unclear_silence, args.end_silence),

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from voice.audio.resample import resample
 from voice.content.schema import Faq
 from voice.errors import SpeechError
-from voice.speaking.engine import SpeechEngine
+from voice.speaking.engine import DEFAULT_VOICE, SpeechEngine, Voice, open_engine
 from voice.speaking.loudness import normalise
 from voice.speaking.pronunciation import Pronunciations
 from voice.speaking.synthesis import SpeechAudio, join_audio
@@ -40,6 +40,13 @@ MEMORY_LINES = 128
 CACHE_ENV_VAR = "VOICE_SPEECH_CACHE"  # a folder, or "off" to keep nothing on disk
 _OFF = frozenset({"off", "0", "no", "false", "none"})
 KEEP_CONTENT_VERSIONS = 3  # older renderings of edited content are removed
+
+
+class _Default:
+    """Marks "the default cache folder" apart from None (no disk cache)."""
+
+
+_DEFAULT = _Default()
 
 
 def default_cache_dir() -> Path | None:
@@ -339,3 +346,14 @@ def _prune(folder: Path, keep: int) -> None:
     )
     for old in versions[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def open_speech(
+    voice: Voice = DEFAULT_VOICE,
+    pronunciations: Iterable[tuple[str, str]] = (),
+    cache_dir: Path | _Default | None = _DEFAULT,
+) -> PreparedSpeech:
+    """The kiosk's speech in a voice (falling back to espeak-ng), with the content's table."""
+    engine = open_engine(voice)
+    folder = default_cache_dir() if isinstance(cache_dir, _Default) else cache_dir
+    return PreparedSpeech(engine, Pronunciations.of(pronunciations), folder)
