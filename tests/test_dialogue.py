@@ -6,9 +6,10 @@ import pytest
 
 from voice.content.schema import Entry, Faq, Messages
 from voice.errors import UsageError
-from voice.kiosk.dialogue import Dialogue, DialogueSettings, spoken_list
+from voice.kiosk.dialogue import KEYS_HELP, Dialogue, DialogueSettings, spoken_list
 from voice.kiosk.events import (
     Caption,
+    ClearScreen,
     DialogueAction,
     EndSession,
     Event,
@@ -63,6 +64,14 @@ ENTRIES = (
     _entry(5, "costs"),
 )
 FAQ = Faq(title="Immunotherapy", topic_name="immunotherapy", messages=MESSAGES, entries=ENTRIES)
+V = DialogueSettings().default_volume
+LOUDER = round(V * 10 ** (4 / 20), 3)  # one 4 dB step up
+
+
+def ans(n: int) -> str:
+    """What the kiosk says for entry n: its answer, then its source and the care-team line."""
+    return f"Answer {n}. " + MESSAGES.source_line.format(source="leaflet")
+
 
 RESULTS = {
     "what is it": MatchResult("what is it", Action.ANSWER, entry_id="e1", score=95),
@@ -136,7 +145,12 @@ def test_every_say_is_preceded_by_its_kiosk_caption() -> None:
         out = d.handle(event)
         for i, action in enumerate(out):
             if isinstance(action, Say):
-                assert out[i - 1] == Show(Caption(Role.KIOSK, action.text))
+                shown: list[str] = []
+                for before in reversed(out[:i]):
+                    if not (isinstance(before, Show) and before.caption.role is Role.KIOSK):
+                        break
+                    shown.insert(0, before.caption.text)
+                assert action.text.endswith(" ".join(shown)) and shown
 
 
 def test_heard_text_is_captioned_for_the_patient_before_the_reply() -> None:
@@ -157,13 +171,13 @@ def test_matcher_gets_the_transcript_and_confidence() -> None:
 
 def test_answer_is_said_at_the_default_rate_and_volume() -> None:
     out = hear(make(), "what is it")
-    assert said(out) == [Say("Answer 1.", 155, 0.8, SayKind.ANSWER)]
+    assert said(out) == [Say(ans(1), 155, V, SayKind.ANSWER)]
     assert Listen() not in out
 
 
 def test_confirm_asks_the_entry_question_then_listens() -> None:
     out = hear(make(), "rash thing")
-    assert said(out) == [Say("Did you mean: Question 3??", 155, 0.8, SayKind.CONFIRM)]
+    assert said(out) == [Say("Did you mean: Question 3??", 155, V, SayKind.CONFIRM)]
     assert out[-1] == Listen()
 
 
@@ -171,7 +185,7 @@ def test_yes_after_confirm_answers_the_pending_entry() -> None:
     d = make()
     hear(d, "rash thing")
     out = hear(d, "yes")
-    assert said(out) == [Say("Answer 3.", 155, 0.8, SayKind.ANSWER)]
+    assert said(out) == [Say(ans(3), 155, V, SayKind.ANSWER)]
 
 
 def test_a_yes_long_after_the_confirm_does_not_answer_it() -> None:
@@ -195,13 +209,13 @@ def test_no_after_confirm_asks_to_rephrase_and_forgets_the_question() -> None:
 def test_new_question_instead_of_yes_is_handled_as_a_new_question() -> None:
     d = make()
     hear(d, "rash thing")
-    assert texts(hear(d, "side effects")) == ["Answer 2."]
+    assert texts(hear(d, "side effects")) == [ans(2)]
     assert texts(hear(d, "yes")) == [MESSAGES.usage]
 
 
 def test_decline_says_the_fallback_and_listens() -> None:
     out = hear(make(), "mumble")
-    assert said(out) == [Say(MESSAGES.fallback, 155, 0.8, SayKind.DECLINE)]
+    assert said(out) == [Say(MESSAGES.fallback, 155, V, SayKind.DECLINE)]
     assert out[-1] == Listen()
 
 
@@ -221,7 +235,7 @@ def test_two_misses_in_a_row_offer_the_topic_list() -> None:
 def test_nothing_heard_counts_as_a_miss() -> None:
     d = make()
     out = d.handle(NothingHeard(at=2.0))
-    assert said(out) == [Say(MESSAGES.not_heard, 155, 0.8, SayKind.DECLINE)]
+    assert said(out) == [Say(MESSAGES.not_heard, 155, V, SayKind.DECLINE)]
     assert out[-1] == Listen()
     assert len(texts(hear(d, "mumble"))) == 2
 
@@ -251,15 +265,14 @@ def test_yes_or_no_with_nothing_pending_gives_the_usage_prompt() -> None:
     d = make()
     for word in ("yes", "no"):
         out = hear(d, word)
-        assert said(out) == [Say(MESSAGES.usage, 155, 0.8, SayKind.PROMPT)]
+        assert said(out) == [Say(MESSAGES.usage, 155, V, SayKind.PROMPT)]
         assert out[-1] == Listen()
 
 
 def test_help_gives_intro_topics_and_usage() -> None:
     out = hear(make(), "help")
     assert texts(out) == [
-        MESSAGES.help_intro,
-        "You can ask about what it is, side effects, or appointments.",
+        f"{MESSAGES.help_intro} You can ask about what it is, side effects, or appointments.",
         MESSAGES.usage,
     ]
     assert out[-1] == Listen()
@@ -267,7 +280,7 @@ def test_help_gives_intro_topics_and_usage() -> None:
 
 def test_topics_in_help_is_configurable() -> None:
     out = hear(make(DialogueSettings(topics_in_help=2)), "help")
-    assert "You can ask about what it is or side effects." in texts(out)
+    assert texts(out)[0].endswith("You can ask about what it is or side effects.")
 
 
 # --- repeat ---------------------------------------------------------------------------------
@@ -277,13 +290,18 @@ def test_repeat_says_the_last_answer_again() -> None:
     d = make()
     hear(d, "side effects")
     hear(d, "mumble")
-    assert said(hear(d, "repeat")) == [Say("Answer 2.", 155, 0.8, SayKind.ANSWER)]
+    assert said(hear(d, "repeat")) == [Say(ans(2), 155, V, SayKind.ANSWER)]
 
 
-def test_repeat_with_nothing_said_yet_gives_the_usage_line() -> None:
+def test_repeat_with_nothing_said_yet_says_it_did_not_catch_that() -> None:
+    # "What?" is heard as "repeat": with nothing to repeat, the question was not caught.
     out = hear(make(), "repeat")
-    assert texts(out) == [MESSAGES.usage]
+    assert texts(out) == [MESSAGES.not_understood]
     assert out[-1] == Listen()
+
+
+def test_repeat_key_with_nothing_said_yet_gives_the_usage_line() -> None:
+    assert texts(press(make(), Key.REPEAT)) == [MESSAGES.usage]
 
 
 def test_repeat_of_a_pending_confirm_asks_again_and_yes_still_answers() -> None:
@@ -293,7 +311,7 @@ def test_repeat_of_a_pending_confirm_asks_again_and_yes_still_answers() -> None:
     out = hear(d, "repeat")
     assert texts(out) == ["Did you mean: Question 3??"]
     assert out[-1] == Listen()
-    assert texts(hear(d, "yes")) == ["Answer 3."]
+    assert texts(hear(d, "yes")) == [ans(3)]
 
 
 # --- interrupt ------------------------------------------------------------------------------
@@ -321,7 +339,7 @@ def test_barge_in_stops_speech_then_the_question_is_handled_normally() -> None:
     assert d.handle(SpeechStarted(at=3.0)) == [StopSpeaking()]
     out = hear(d, "side effects", at=4.0)
     assert StopSpeaking() not in out
-    assert texts(out) == ["Answer 2."]
+    assert texts(out) == [ans(2)]
 
 
 def test_speech_started_while_silent_does_nothing() -> None:
@@ -333,7 +351,7 @@ def test_heard_while_speaking_stops_the_speech_first() -> None:
     hear(d, "what is it")
     out = hear(d, "side effects")
     assert out[0] == StopSpeaking()
-    assert texts(out) == ["Answer 2."]
+    assert texts(out) == [ans(2)]
 
 
 def test_speech_finished_clears_speaking_expected() -> None:
@@ -349,20 +367,20 @@ def test_speech_finished_clears_speaking_expected() -> None:
 def test_slower_repeats_the_last_answer_at_the_lower_rate() -> None:
     d = make()
     hear(d, "side effects")
-    assert said(hear(d, "slower")) == [Say("Answer 2.", 135, 0.8, SayKind.ANSWER)]
+    assert said(hear(d, "slower")) == [Say(ans(2), 135, V, SayKind.ANSWER)]
     assert d.rate_wpm == 135
     assert said(hear(d, "what is it"))[0].rate_wpm == 135
 
 
 def test_slower_with_no_answer_acknowledges_at_the_new_rate() -> None:
     out = hear(make(), "slower")
-    assert said(out) == [Say("I will speak more slowly.", 135, 0.8, SayKind.ACK)]
+    assert said(out) == [Say("I will speak more slowly.", 135, V, SayKind.ACK)]
 
 
 def test_faster_with_a_pending_confirm_asks_it_again_faster() -> None:
     d = make()
     hear(d, "rash thing")
-    assert said(hear(d, "faster")) == [Say("Did you mean: Question 3??", 175, 0.8, SayKind.CONFIRM)]
+    assert said(hear(d, "faster")) == [Say("Did you mean: Question 3??", 175, V, SayKind.CONFIRM)]
 
 
 def test_rate_stops_at_its_limits_and_says_so() -> None:
@@ -370,7 +388,7 @@ def test_rate_stops_at_its_limits_and_says_so() -> None:
     hear(d, "slower")
     hear(d, "slower")
     assert d.rate_wpm == 115
-    assert said(hear(d, "slower")) == [Say("This is my slowest speed.", 115, 0.8, SayKind.ACK)]
+    assert said(hear(d, "slower")) == [Say("This is my slowest speed.", 115, V, SayKind.ACK)]
     assert d.rate_wpm == 115
     for _ in range(4):
         hear(d, "faster")
@@ -379,108 +397,107 @@ def test_rate_stops_at_its_limits_and_says_so() -> None:
     assert d.rate_wpm == 195
 
 
-def test_louder_steps_up_to_the_limit_and_says_so() -> None:
+def test_louder_steps_4_db_up_to_12_db_and_says_so_at_the_limit() -> None:
     d = make()
-    assert said(hear(d, "louder")) == [Say("I will speak louder.", 155, 0.9, SayKind.ACK)]
+    assert said(hear(d, "louder")) == [Say("I will speak louder.", 155, LOUDER, SayKind.ACK)]
     hear(d, "louder")
-    assert d.volume == 1.0
-    assert said(hear(d, "louder")) == [Say("This is my loudest volume.", 155, 1.0, SayKind.ACK)]
-    assert d.volume == 1.0
+    hear(d, "louder")
+    assert d.volume == round(V * 10 ** (12 / 20), 3)
+    out = said(hear(d, "louder"))
+    assert out == [Say("This is my loudest volume.", 155, d.volume, SayKind.ACK)]
 
 
 def test_quieter_steps_down_to_the_limit_and_says_so() -> None:
     d = make()
     volumes = []
-    for _ in range(5):
+    for _ in range(2):
         out = hear(d, "quieter")
         assert texts(out) == ["I will speak more quietly."]
         volumes.append(d.volume)
-    assert volumes == [0.7, 0.6, 0.5, 0.4, 0.3]
+    assert volumes == [round(V * 10 ** (-4 / 20), 3), round(V * 10 ** (-8 / 20), 3)]
     assert texts(hear(d, "quieter")) == ["This is my quietest volume."]
-    assert d.volume == 0.3
+    assert d.volume == volumes[-1]
 
 
 def test_answers_use_the_chosen_volume() -> None:
     d = make()
     hear(d, "louder")
-    assert said(hear(d, "what is it"))[0].volume == 0.9
+    assert said(hear(d, "what is it"))[0].volume == LOUDER
 
 
 # --- goodbye and idle reset -----------------------------------------------------------------
 
 
-def test_goodbye_says_goodbye_ends_the_session_and_resets() -> None:
+def test_goodbye_clears_the_screen_says_goodbye_ends_the_session_and_resets() -> None:
     d = make()
     hear(d, "louder")
     hear(d, "slower")
     hear(d, "what is it")
     hear(d, "mumble")
     out = hear(d, "goodbye")
-    assert said(out) == [Say(MESSAGES.goodbye, 135, 0.9, SayKind.GOODBYE)]
+    assert out.index(ClearScreen()) < out.index(Show(Caption(Role.KIOSK, MESSAGES.goodbye)))
+    assert said(out) == [Say(MESSAGES.goodbye, 135, LOUDER, SayKind.GOODBYE)]
     assert out[-1] == EndSession()
-    assert (d.rate_wpm, d.volume) == (155, 0.8)
-    assert texts(hear(d, "repeat")) == [MESSAGES.usage]
-    assert len(texts(hear(d, "mumble"))) == 1  # misses were reset too
+    assert (d.rate_wpm, d.volume) == (155, V)
+    assert not d.session_open
 
 
-def test_idle_reset_restores_defaults_forgets_and_greets_once() -> None:
+def test_no_one_there_ends_the_session_quietly_and_resets() -> None:
     d = make()
     hear(d, "louder", at=10.0)
     hear(d, "slower", at=11.0)
     hear(d, "rash thing", at=12.0)
-    assert d.handle(Tick(at=101.0)) == []
-    out = d.handle(Tick(at=102.0))
-    assert texts(out) == [MESSAGES.greeting, MESSAGES.safety_notice, MESSAGES.usage]
-    assert said(out)[0] == Say(MESSAGES.greeting, 155, 0.8, SayKind.GREETING)
-    assert (d.rate_wpm, d.volume) == (155, 0.8)
+    d.handle(SpeechFinished(at=14.0))
+    assert d.handle(Tick(at=43.0)) == []
+    out = d.handle(Tick(at=44.0))
+    assert out[0] == ClearScreen() and out[-1] == EndSession()
+    assert said(out) == []  # nothing is said to a room that may be empty
+    assert (d.rate_wpm, d.volume) == (155, V)
     assert d.handle(Tick(at=500.0)) == []
-    assert d.handle(Tick(at=5000.0)) == []
-    assert texts(hear(d, "yes", at=5001.0)) == [MESSAGES.usage]  # confirm forgotten
-
-
-def test_idle_reset_forgets_the_last_answer() -> None:
-    d = make()
-    hear(d, "side effects", at=10.0)
-    d.handle(Tick(at=200.0))
-    assert texts(hear(d, "repeat", at=201.0)) == [MESSAGES.usage]
-
-
-def test_after_an_idle_greeting_activity_allows_another() -> None:
-    d = make()
-    hear(d, "what is it", at=10.0)
-    assert said(d.handle(Tick(at=100.0)))
-    press(d, Key.NEXT, at=150.0)
-    assert d.handle(Tick(at=239.0)) == []
-    assert said(d.handle(Tick(at=240.0)))
 
 
 def test_started_greeting_is_not_repeated_by_the_idle_clock() -> None:
     d = make()
-    assert d.handle(Tick(at=1000.0)) == []
+    assert said(d.handle(Tick(at=1000.0))) == []
+    assert d.handle(Tick(at=2000.0)) == []
 
 
 def test_idle_clock_runs_from_the_end_of_the_reply() -> None:
     d = make()
     hear(d, "what is it", at=10.0)
     d.handle(SpeechFinished(at=40.0))
-    assert d.handle(Tick(at=129.0)) == []
-    assert said(d.handle(Tick(at=130.0)))
+    assert d.handle(Tick(at=69.0)) == []
+    assert EndSession() in d.handle(Tick(at=70.0))
 
 
-def test_noise_does_not_hold_off_the_idle_reset() -> None:
+def test_no_session_ends_while_the_kiosk_is_still_speaking() -> None:
+    d = make()
+    hear(d, "what is it", at=10.0)
+    assert d.handle(Tick(at=60.0)) == []
+    d.handle(SpeechFinished(at=65.0))
+    assert EndSession() in d.handle(Tick(at=95.0))
+
+
+def test_noise_does_not_hold_off_the_end_of_the_session() -> None:
     d = make()
     hear(d, "louder", at=10.0)
     d.handle(SpeechFinished(at=11.0))
-    d.handle(NothingHeard(at=80.0))
-    d.handle(SpeechFinished(at=82.0))
-    assert said(d.handle(Tick(at=101.0)))
-    assert d.volume == 0.8
+    d.handle(NothingHeard(at=30.0))
+    d.handle(SpeechFinished(at=32.0))
+    assert EndSession() in d.handle(Tick(at=41.0))
+    assert d.volume == V
 
 
-def test_idle_timeout_is_configurable() -> None:
-    d = make(DialogueSettings(idle_timeout_s=30.0))
+def test_the_shorter_of_idle_and_absent_timeouts_ends_the_session() -> None:
+    d = make(DialogueSettings(idle_timeout_s=20.0))
     hear(d, "what is it", at=10.0)
-    assert said(d.handle(Tick(at=40.0)))
+    d.handle(SpeechFinished(at=12.0))
+    assert EndSession() in d.handle(Tick(at=32.0))
+    d = make(DialogueSettings(absent_timeout_s=60.0))
+    hear(d, "what is it", at=10.0)
+    d.handle(SpeechFinished(at=12.0))
+    assert d.handle(Tick(at=71.0)) == []
+    assert EndSession() in d.handle(Tick(at=72.0))
 
 
 # --- keypad mode ----------------------------------------------------------------------------
@@ -489,8 +506,8 @@ def test_idle_timeout_is_configurable() -> None:
 def test_next_reads_topics_in_order_and_wraps() -> None:
     d = make()
     lines = [texts(press(d, Key.NEXT))[0] for _ in range(6)]
-    assert lines[0] == "Topic 1 of 5: what it is. Press select to hear the answer."
-    assert lines[4] == "Topic 5 of 5: costs. Press select to hear the answer."
+    assert lines[0] == "Topic 1 of 5: what it is. Press Enter to hear the answer."
+    assert lines[4] == "Topic 5 of 5: costs. Press Enter to hear the answer."
     assert lines[5] == lines[0]
     assert said(press(d, Key.NEXT))[0].kind is SayKind.TOPIC
 
@@ -508,9 +525,9 @@ def test_select_says_the_answer_and_repeat_key_repeats_it() -> None:
     d = make()
     press(d, Key.NEXT)
     press(d, Key.NEXT)
-    assert said(press(d, Key.SELECT)) == [Say("Answer 2.", 155, 0.8, SayKind.ANSWER)]
-    assert texts(press(d, Key.REPEAT)) == ["Answer 2."]
-    assert texts(hear(d, "slower")) == ["Answer 2."]
+    assert said(press(d, Key.SELECT)) == [Say(ans(2), 155, V, SayKind.ANSWER)]
+    assert texts(press(d, Key.REPEAT)) == [ans(2)]
+    assert texts(hear(d, "slower")) == [ans(2)]
 
 
 def test_repeat_key_after_a_topic_repeats_the_topic() -> None:
@@ -522,7 +539,7 @@ def test_repeat_key_after_a_topic_repeats_the_topic() -> None:
 def test_select_before_any_topic_explains_the_keys() -> None:
     out = press(make(), Key.SELECT)
     assert said(out)[0].kind is SayKind.PROMPT
-    assert "Press next" in texts(out)[0]
+    assert "Press the right arrow key" in texts(out)[0]
 
 
 def test_stop_key_stops_speaking_and_says_nothing() -> None:
@@ -540,15 +557,18 @@ def test_key_press_while_speaking_stops_the_speech_first() -> None:
 
 
 def test_help_key_gives_help() -> None:
-    assert texts(press(make(), Key.HELP))[0] == MESSAGES.help_intro
+    assert texts(press(make(), Key.HELP))[0] == KEYS_HELP
 
 
 def test_key_press_counts_as_activity() -> None:
     d = make()
     hear(d, "what is it", at=10.0)
-    press(d, Key.NEXT, at=90.0)
-    assert d.handle(Tick(at=170.0)) == []
-    assert said(d.handle(Tick(at=180.0)))
+    d.handle(SpeechFinished(at=12.0))
+    press(d, Key.NEXT, at=40.0)
+    assert d.handle(Tick(at=41.0)) == []
+    d.handle(SpeechFinished(at=42.0))
+    assert d.handle(Tick(at=71.0)) == []
+    assert EndSession() in d.handle(Tick(at=72.0))
 
 
 # --- settings and helpers -------------------------------------------------------------------
@@ -560,7 +580,7 @@ def test_key_press_counts_as_activity() -> None:
         {"default_rate_wpm": 100},
         {"default_volume": 1.5},
         {"rate_step": 0},
-        {"volume_step": -0.1},
+        {"volume_step_db": -1.0},
         {"idle_timeout_s": 0},
         {"max_misses_before_topics": 0},
     ],

@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,18 @@ _ENTRY_REQUIRED = (*_ENTRY_TEXT_KEYS, "phrasings")
 _ENTRY_KEYS = (*_ENTRY_REQUIRED, "more")
 _FAQ_KEYS = ("title", "topic_name")
 _MESSAGE_KEYS = tuple(f.name for f in fields(Messages))
+# Messages with a built-in wording (a default in Messages): content may leave them out.
+_OPTIONAL_MESSAGES = tuple(f.name for f in fields(Messages) if f.default is not MISSING)
+# The placeholder each message template must hold exactly, and nothing else in braces.
+_TEMPLATES = {"confirm_template": "question", "source_line": "source"}
+_TEMPLATE_MISSING = {
+    "confirm_template": "The confirm_template must contain {question}, where the kiosk puts the "
+    'question it thinks was asked, like confirm_template = "Did you mean: {question} '
+    'Please say yes or no."',
+    "source_line": "The source_line must contain {source}, where the kiosk names where the answer "
+    'comes from, like source_line = "This is from {source}. For advice about your own care, '
+    'ask your care team."',
+}
 _TOP_LEVEL_KEYS = ("faq", "messages", "subject", "pronunciations", "entry")
 _SUBJECT_LISTS = ("aliases", "generic_words", "other_subjects", "background_phrases")
 _SUBJECT_TABLES = ("synonyms", "sound_alikes")
@@ -352,6 +364,7 @@ class _Loader:
         raw: dict[str, Any],
         allowed: tuple[str, ...],
         label: str,
+        optional: tuple[str, ...] = ("more",),
     ) -> None:
         for key in raw:
             if key not in allowed:
@@ -362,7 +375,7 @@ class _Loader:
                     f'{label[0].upper()}{label[1:]} has an unknown key "{key}".'
                     f"{_suggest(key, allowed)} Fix its spelling or remove it.",
                 )
-        required = tuple(key for key in allowed if key != "more")
+        required = tuple(key for key in allowed if key not in optional)
         for key in required:
             if key not in raw:
                 self.report(
@@ -555,11 +568,15 @@ class _Loader:
         file, raw = found
         label = "the [messages] table"
         before = len(self.problems)
-        self._check_keys(file, "messages", 0, raw, _MESSAGE_KEYS, label)
-        text = {key: self._text(file, "messages", 0, raw, key, label) for key in _MESSAGE_KEYS}
-        template = text["confirm_template"]
-        if template:
-            self._check_template(file, template)
+        self._check_keys(file, "messages", 0, raw, _MESSAGE_KEYS, label, _OPTIONAL_MESSAGES)
+        text = {
+            key: self._text(file, "messages", 0, raw, key, label)
+            for key in _MESSAGE_KEYS
+            if key in raw or key not in _OPTIONAL_MESSAGES
+        }
+        for key, placeholder in _TEMPLATES.items():
+            if text.get(key):
+                self._check_template(file, key, placeholder, text[key])
         if len(self.problems) > before:
             return None
         return Messages(**text)
@@ -689,27 +706,21 @@ class _Loader:
             return ()
         return tuple((phrasing_key(k), phrasing_key(v)) for k, v in value.items())
 
-    def _check_template(self, file: _File, template: str) -> None:
-        line = file.source.key_line("messages", 0, "confirm_template")
-        if "{question}" not in template:
-            self.report(
-                file.path,
-                line,
-                "messages.confirm_template",
-                "The confirm_template must contain {question}, where the kiosk puts the question "
-                'it thinks was asked, like confirm_template = "Did you mean: {question} '
-                'Please say yes or no."',
-            )
+    def _check_template(self, file: _File, key: str, placeholder: str, template: str) -> None:
+        line = file.source.key_line("messages", 0, key)
+        slot = "{" + placeholder + "}"
+        if slot not in template:
+            self.report(file.path, line, f"messages.{key}", _TEMPLATE_MISSING[key])
             return
         try:
-            template.format(question="")
+            template.format(**{placeholder: ""})
         except (KeyError, IndexError, ValueError):
             self.report(
                 file.path,
                 line,
-                "messages.confirm_template",
-                "The confirm_template has curly brackets the kiosk cannot fill in. "
-                "Use curly brackets only in {question}.",
+                f"messages.{key}",
+                f"The {key} has curly brackets the kiosk cannot fill in. "
+                f"Use curly brackets only in {slot}.",
             )
 
     def _check_duplicates(self) -> None:

@@ -55,6 +55,11 @@ class Messages:
     not_heard: str
     goodbye: str
     topics_intro: str
+    # Optional in content: a clinic that leaves them out gets these.
+    # Ends every answer; "{source}" becomes the entry's source up to its first ";", "(" or ".".
+    source_line: str = "This is from {source}. For advice about your own care, ask your care team."
+    not_understood: str = "Sorry, I didn't catch that. Please ask your question again."
+    push_to_talk: str = "To ask a question, hold down the space bar while you speak."
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from voice.content.schema import Entry, Faq
 from voice.errors import UsageError
 from voice.kiosk.events import (
     Caption,
+    ClearScreen,
     DialogueAction,
     EndSession,
     Event,
@@ -45,8 +46,19 @@ LOUDER_ACK = "I will speak louder."
 QUIETER_ACK = "I will speak more quietly."
 LOUDEST = "This is my loudest volume."
 QUIETEST = "This is my quietest volume."
-TOPIC_LINE = "Topic {number} of {count}: {topic}. Press select to hear the answer."
-SELECT_WITHOUT_TOPIC = "Press next to hear the topics, then select to hear an answer."
+# Key prompts name the keys on the keyboard (voice/kiosk/keys.py), not abstract buttons.
+TOPIC_LINE = "Topic {number} of {count}: {topic}. Press Enter to hear the answer."
+SELECT_WITHOUT_TOPIC = "Press the right arrow key to hear the topics, then Enter to hear an answer."
+KEYS_HELP = (
+    "Use the arrow keys to go through the topics, and Enter to hear an answer. "
+    "R repeats and S stops. Plus and minus change the volume, "
+    "and the less-than and greater-than keys change the speed."
+)
+KEYS_HINT = "Press H to hear which keys to use."
+# Matcher reasons that mean nothing was said worth looking up ("hello", "um", a cough).
+NOT_UNDERSTOOD_REASONS = frozenset({"no_words", "no_speech"})
+# Besides the words, each sentence ends in a pause (the voice's own and the kiosk's).
+SENTENCE_PAUSE_S = 0.4
 
 
 @dataclass(frozen=True)
@@ -54,18 +66,26 @@ class DialogueSettings:
     """Timeouts and the limits of the patient's speech-rate and volume controls."""
 
     idle_timeout_s: float = 90.0  # WCAG 2.2.1: older patients need time
+    # "No one there": this long without a word after the kiosk's last reply ends the session.
+    absent_timeout_s: float = 30.0
     default_rate_wpm: int = 155  # comfortable synthetic speech is about 150-200 wpm
     rate_step: int = 20
     min_rate: int = 115  # much slower hurts understanding of isolated words
     max_rate: int = 195
-    default_volume: float = 0.8
-    volume_step: float = 0.1
-    min_volume: float = 0.3
+    # A gain, low enough that the patient's +12 dB stays (nearly) clear of clipping.
+    default_volume: float = 0.4
+    min_volume: float = 0.3  # the staff's choice of default volume lies in this range
     max_volume: float = 1.0
+    # The patient's volume steps, in dB from the default: a step must be clearly heard.
+    volume_step_db: float = 4.0
+    max_volume_db: float = 12.0
+    min_volume_db: float = -8.0
     topics_in_help: int = 3
+    max_help_s: float = 12.0  # help longer than this is not listened to the end
     max_misses_before_topics: int = 2
     # "Did you mean …?" expires: a "yes" after this long no longer answers it.
     confirm_timeout_s: float = 30.0
+    push_to_talk: bool = False  # the greeting says to hold the space bar
 
     def __post_init__(self) -> None:
         """Reject defaults outside their limits and steps that are not positive."""
@@ -79,14 +99,33 @@ class DialogueSettings:
                 f"The default volume {self.default_volume} must lie between "
                 f"{self.min_volume} and {self.max_volume}; choose a volume in that range."
             )
-        if self.rate_step <= 0 or self.volume_step <= 0:
+        if self.rate_step <= 0 or self.volume_step_db <= 0:
             raise UsageError("The rate and volume steps must be greater than zero.")
-        if self.idle_timeout_s <= 0:
-            raise UsageError("The idle timeout must be greater than zero seconds.")
+        if not self.min_volume_db <= 0 <= self.max_volume_db:
+            raise UsageError("The patient's volume range must include the default (0 dB).")
+        if self.idle_timeout_s <= 0 or self.absent_timeout_s <= 0:
+            raise UsageError("The idle and absent timeouts must be greater than zero seconds.")
         if self.max_misses_before_topics < 1 or self.topics_in_help < 0:
             raise UsageError(
                 "The misses before topics must be at least 1 and topics in help at least 0."
             )
+
+
+def speech_seconds(text: str, rate_wpm: int) -> float:
+    """Roughly how long text takes to say at this rate: its words plus a pause per sentence."""
+    words = len(text.split())
+    sentences = max(1, sum(text.count(mark) for mark in ".?!:"))
+    return words * 60.0 / rate_wpm + sentences * SENTENCE_PAUSE_S
+
+
+def spoken_source(source: str) -> str:
+    """The part of an entry's source that is said aloud: up to its first ";", "(" or ". "."""
+    cut = len(source)
+    for mark in (";", "(", ". "):
+        found = source.find(mark)
+        if found != -1:
+            cut = min(cut, found)
+    return source[:cut].strip().rstrip(".,:")
 
 
 def spoken_list(items: list[str]) -> str:
@@ -100,7 +139,7 @@ def spoken_list(items: list[str]) -> str:
 class _Utterance:
     """Something of substance the kiosk said, kept so it can be repeated."""
 
-    text: str
+    lines: tuple[str, ...]
     kind: SayKind
 
 
@@ -114,21 +153,27 @@ class Dialogue:
         self._match = match
         self._settings = settings or DialogueSettings()
         self._entries = {entry.id: entry for entry in faq.entries}
+        self._labels: list[str] = []  # each topic label once, in content order
+        for entry in faq.entries:
+            if entry.topic not in self._labels:
+                self._labels.append(entry.topic)
         self._speaking = False
         # The idle clock runs from the patient's last activity or the end of the kiosk's reply
         # to it, whichever is later; None until the first event that starts it.
         self._idle_from: float | None = None
         self._reply_extends_idle = False
-        # After a greeting, wait for activity before greeting again (no greeting loops).
-        self._awaiting_activity = False
+        # Open from a greeting until goodbye or "no one there"; the next person who speaks or
+        # presses a key after that is greeted first.
+        self._session_open = False
         self._rate = self._settings.default_rate_wpm
-        self._volume = self._settings.default_volume
+        self._volume_db = 0.0  # the patient's volume, from the default
         self._last: _Utterance | None = None  # the latest answer or topic line, for repeat
         self._pending: Entry | None = None  # the entry awaiting the patient's yes or no
         self._pending_at = 0.0
         self._now = 0.0
         self._misses = 0
         self._cursor: int | None = None  # keypad position in faq.entries
+        self._next_label = 0  # where the next topic list starts, so lists take turns
 
     @property
     def rate_wpm(self) -> int:
@@ -137,13 +182,18 @@ class Dialogue:
 
     @property
     def volume(self) -> float:
-        """The volume the patient has chosen (0..1)."""
-        return self._volume
+        """The gain for the volume the patient has chosen (the default moved in dB steps)."""
+        return round(self._settings.default_volume * 10 ** (self._volume_db / 20), 3)
 
     @property
     def is_speaking_expected(self) -> bool:
         """True from a Say until SpeechFinished or StopSpeaking."""
         return self._speaking
+
+    @property
+    def session_open(self) -> bool:
+        """Whether someone is being served (False after goodbye or "no one there")."""
+        return self._session_open
 
     def handle(self, event: Event) -> list[DialogueAction]:
         """Return the actions this event calls for, in the order to carry them out."""
@@ -170,12 +220,13 @@ class Dialogue:
         if isinstance(event, Started):
             self._reset()
             self._activity(event.at)
-            self._awaiting_activity = True
-            return self._greet()
+            self._session_open = True
+            return [ClearScreen(), *self._greet()]
         if isinstance(event, Heard):
             return self._on_heard(event)
         if isinstance(event, NothingHeard):
-            return self._miss(self._messages.not_heard)
+            # A sound in an empty room is no one to greet.
+            return self._miss(self._messages.not_heard) if self._session_open else []
         if isinstance(event, SpeechStarted):
             # Section 508 402.2.4, EN 301 549 5.1.3.5: barge-in stops the speech.
             return [StopSpeaking()] if self._speaking else []
@@ -196,39 +247,64 @@ class Dialogue:
         return isinstance(event, Started | KeyPressed)
 
     def _activity(self, at: float) -> None:
-        """Note patient activity: restart the idle clock and allow a later idle greeting."""
+        """Note patient activity: restart the idle clock."""
         self._idle_from = at
-        self._awaiting_activity = False
 
     def _on_tick(self, at: float) -> list[DialogueAction]:
-        """Reset to defaults and greet once after idle_timeout_s without activity."""
-        if self._idle_from is None or self._awaiting_activity:
+        """End the session when no one has been there for a while."""
+        if self._idle_from is None or not self._session_open:
             return []
-        if at - self._idle_from < self._settings.idle_timeout_s:
+        limit = min(self._settings.absent_timeout_s, self._settings.idle_timeout_s)
+        if at - self._idle_from < limit or self._speaking:
             return []
         # Section 508 402.3.2, EN 301 549 5.1.3.13: volume (and rate) reset after each use, so
-        # the next patient is not blasted; WCAG 2.2.1: the timeout is long because patients
-        # need time. The previous patient's answer is forgotten for privacy.
-        self._reset()
-        self._awaiting_activity = True
-        return self._greet()
+        # the next patient is not blasted; the previous patient's words leave the screen for
+        # privacy. Nothing is said to a room that may be empty: the next person is greeted.
+        return self._end_session([])
 
     def _on_heard(self, event: Heard) -> list[DialogueAction]:
         """Caption what was heard, then act on what the matcher made of it."""
         text = event.text.strip()
         if not text:
-            return self._miss(self._messages.not_heard)
+            return self._miss(self._messages.not_heard) if self._session_open else []
         self._activity(event.at)
         result = self._match(text, event.confidence)
         is_stop = result.action is Action.COMMAND and result.command is Command.STOP
         # Section 508 402.2.4, EN 301 549 5.1.3.5: speech stops when the patient makes a choice.
         out: list[DialogueAction] = [StopSpeaking()] if self._speaking or is_stop else []
+        new_patient = not self._session_open
+        if new_patient:
+            self._session_open = True
+            out.append(ClearScreen())
         # EN 301 549 5.1.5: a visual equivalent of the conversation, both sides.
         out.append(Show(Caption(Role.PATIENT, text)))
         if is_stop:
             # ADA 707.5.1: stop means silence, not an "OK" that talks over the patient again.
             return out
+        if new_patient:
+            return out + self._first_reply(result)
         return out + self._on_result(result)
+
+    def _first_reply(self, result: MatchResult) -> list[DialogueAction]:
+        """A new patient hears the greeting first, then the answer to what they asked, if any."""
+        command = result.command if result.action is Action.COMMAND else None
+        if command is Command.GOODBYE:
+            return self._goodbye()
+        if command in (Command.LOUDER, Command.QUIETER, Command.SLOWER, Command.FASTER):
+            # Someone who walks up saying "louder" gets the greeting louder.
+            self._adjust(command)
+            return self._greet()
+        if command is Command.HELP:
+            return self._welcome() + self._help()
+        if command is not None or self._not_understood(result):
+            # "Hello", "what?", "yes": the greeting says what to do.
+            return self._greet()
+        return self._welcome() + self._on_result(result)
+
+    @staticmethod
+    def _not_understood(result: MatchResult) -> bool:
+        """Whether nothing worth looking up was said ("hello", "um", a cough)."""
+        return result.action is Action.DECLINE and result.reason in NOT_UNDERSTOOD_REASONS
 
     def _on_result(self, result: MatchResult) -> list[DialogueAction]:
         """Act on the matcher's decision."""
@@ -246,16 +322,20 @@ class Dialogue:
             # Medical safety: never guess an answer for an entry the content does not hold.
             log.warning("Matcher returned %s without a known entry; declining.", result.action)
         self._pending = None
+        if self._not_understood(result):
+            # EN 301 549 5.1.3.15: say what went wrong; "no answer" would be the wrong error.
+            return self._miss(self._messages.not_understood)
         return self._miss(self._messages.fallback)
 
     def _on_command(self, command: Command) -> list[DialogueAction]:
         """Act on a control phrase (STOP is handled before this, with the caption)."""
         if command is Command.REPEAT:
+            if self._pending is None and self._last is None:
+                # "What?" with nothing to repeat: the patient's question was not caught.
+                return self._miss(self._messages.not_understood)
             return self._repeat()
-        if command in (Command.SLOWER, Command.FASTER):
-            return self._change_rate(slower=command is Command.SLOWER)
-        if command in (Command.LOUDER, Command.QUIETER):
-            return self._change_volume(louder=command is Command.LOUDER)
+        if command in (Command.SLOWER, Command.FASTER, Command.LOUDER, Command.QUIETER):
+            return self._adjust_and_repeat(command)
         if command is Command.HELP:
             self._pending = None
             return self._help()
@@ -282,11 +362,22 @@ class Dialogue:
         out: list[DialogueAction] = [StopSpeaking()] if self._speaking or key is Key.STOP else []
         if key is Key.STOP:
             return out
+        command = _KEY_COMMANDS.get(key)
+        if not self._session_open:
+            self._session_open = True
+            out.append(ClearScreen())
+            if command is not None:
+                self._adjust(command)
+            if key not in (Key.NEXT, Key.PREVIOUS, Key.SELECT, Key.HELP):
+                return out + self._welcome() + self._say(KEYS_HINT, SayKind.PROMPT) + [Listen()]
+            out += self._welcome()
+        if command is not None:
+            return out + self._adjust_and_repeat(command)
         if key is Key.REPEAT:
             return out + self._repeat()
         if key is Key.HELP:
             self._pending = None
-            return out + self._help()
+            return out + self._help(keys=True)
         self._pending = None
         count = len(self._faq.entries)
         if count == 0:
@@ -301,37 +392,55 @@ class Dialogue:
             self._cursor = (self._cursor + (1 if key is Key.NEXT else -1)) % count
         entry = self._faq.entries[self._cursor]
         line = TOPIC_LINE.format(number=self._cursor + 1, count=count, topic=entry.topic)
-        self._last = _Utterance(line, SayKind.TOPIC)
+        self._last = _Utterance((line,), SayKind.TOPIC)
         return out + self._say(line, SayKind.TOPIC)
 
     # --- replies ------------------------------------------------------------------------------
 
     def _say(self, text: str, kind: SayKind) -> list[DialogueAction]:
         """Caption and speak one line at the patient's rate and volume (EN 301 549 5.1.5)."""
-        return [
-            Show(Caption(Role.KIOSK, text)),
-            Say(text, self._rate, self._volume, kind),
-        ]
+        return self._say_lines((text,), kind)
 
-    def _greet(self) -> list[DialogueAction]:
-        """ADA 707.5: speak the greeting, the safety notice and how to use the kiosk."""
-        return [
+    def _say_lines(self, lines: tuple[str, ...], kind: SayKind) -> list[DialogueAction]:
+        """Caption each line, then speak them as one utterance."""
+        shown: list[DialogueAction] = [Show(Caption(Role.KIOSK, line)) for line in lines]
+        return [*shown, Say(" ".join(lines), self._rate, self.volume, kind)]
+
+    def _welcome(self) -> list[DialogueAction]:
+        """ADA 707.5: the greeting and the safety notice (and how to talk, for push-to-talk)."""
+        out = [
             *self._say(self._messages.greeting, SayKind.GREETING),
             *self._say(self._messages.safety_notice, SayKind.GREETING),
-            *self._say(self._messages.usage, SayKind.PROMPT),
-            Listen(),
         ]
+        if self._settings.push_to_talk:
+            out += self._say(self._messages.push_to_talk, SayKind.GREETING)
+        return out
+
+    def _greet(self) -> list[DialogueAction]:
+        """The greeting, the safety notice and how to use the kiosk, then listen."""
+        return [*self._welcome(), *self._say(self._messages.usage, SayKind.PROMPT), Listen()]
+
+    def _attract(self) -> list[DialogueAction]:
+        """What an idle screen shows for whoever walks up (shown, not said)."""
+        lines = [self._messages.greeting, self._messages.usage]
+        if self._settings.push_to_talk:
+            lines.insert(1, self._messages.push_to_talk)
+        return [Show(Caption(Role.KIOSK, line)) for line in lines]
 
     def _prompt(self) -> list[DialogueAction]:
         """Say what the patient can say, then listen."""
         return [*self._say(self._messages.usage, SayKind.PROMPT), Listen()]
 
     def _answer(self, entry: Entry) -> list[DialogueAction]:
-        """Speak an entry's answer and remember it for repeat and speed changes."""
+        """Speak an entry's answer, then its source and the care-team line; keep it for repeat."""
         self._pending = None
         self._misses = 0
-        self._last = _Utterance(entry.answer, SayKind.ANSWER)
-        return self._say(entry.answer, SayKind.ANSWER)
+        lines: tuple[str, ...] = (entry.answer,)
+        source = spoken_source(entry.source)
+        if source:
+            lines += (self._messages.source_line.format(source=source),)
+        self._last = _Utterance(lines, SayKind.ANSWER)
+        return self._say_lines(lines, SayKind.ANSWER)
 
     def _confirm_question(self, entry: Entry) -> list[DialogueAction]:
         """Ask whether this is the question the patient meant, then listen for yes or no."""
@@ -342,76 +451,133 @@ class Dialogue:
         """EN 301 549 5.1.3.15: say the error; after repeated misses suggest topics (WCAG 3.3.3)."""
         self._misses += 1
         out = self._say(text, SayKind.DECLINE)
-        if self._misses >= self._settings.max_misses_before_topics:
+        if self._misses >= self._settings.max_misses_before_topics and self._labels:
             # Break the "sorry, I didn't understand" loop by saying what can be asked; count
             # afresh so the list is not read out after every later miss.
-            out += self._topics()
+            labels = self._take_labels(self._settings.topics_in_help)
+            if labels:
+                line = f"{self._messages.topics_intro} {spoken_list(labels)}."
+                out += self._say(line, SayKind.HELP)
             self._misses = 0
         return [*out, Listen()]
 
-    def _help(self) -> list[DialogueAction]:
-        """Say what the kiosk can do, a few topics, and how to ask."""
-        return [
-            *self._say(self._messages.help_intro, SayKind.HELP),
-            *self._topics(),
-            *self._say(self._messages.usage, SayKind.PROMPT),
-            Listen(),
-        ]
+    def _help(self, *, keys: bool = False) -> list[DialogueAction]:
+        """What the kiosk can do and some topics, in about max_help_s of speech, then listen.
 
-    def _topics(self) -> list[DialogueAction]:
-        """Say a few topic labels after the topics introduction (nothing if there are none)."""
-        labels: list[str] = []
-        for entry in self._faq.entries:
-            if entry.topic not in labels:
-                labels.append(entry.topic)
-        labels = labels[: self._settings.topics_in_help]
-        if not labels:
-            return []
-        return self._say(f"{self._messages.topics_intro} {spoken_list(labels)}.", SayKind.HELP)
+        Each help names the next few topics, so repeated help goes through all of them.
+        """
+        intro = KEYS_HELP if keys else self._messages.help_intro
+        budget = self._settings.max_help_s - speech_seconds(intro, self._rate)
+        # Spoken help names at least one topic; key help can browse them with the arrows.
+        count = 0 if keys else min(1, self._settings.topics_in_help)
+        while count < min(self._settings.topics_in_help, len(self._labels)):
+            if speech_seconds(self._topic_line(intro, self._peek(count + 1)), self._rate) > budget:
+                break
+            count += 1
+        lines = [intro]
+        labels = self._take_labels(count)
+        if labels:
+            topics = self._topic_line(intro, labels)
+            lines = [f"{intro} {topics}"] if intro.rstrip().endswith(":") else [intro, topics]
+        out = self._say_lines(tuple(lines), SayKind.HELP)
+        spent = sum(speech_seconds(line, self._rate) for line in lines)
+        usage = self._messages.usage
+        if not keys and spent + speech_seconds(usage, self._rate) <= self._settings.max_help_s:
+            out += self._say(usage, SayKind.PROMPT)
+        return [*out, Listen()]
+
+    def _topic_line(self, intro: str, labels: list[str]) -> str:
+        """The list of topics, after an intro that ends in ":" or after topics_intro."""
+        listed = f"{spoken_list(labels)}."
+        if intro.rstrip().endswith(":"):
+            return listed
+        return f"{self._messages.topics_intro} {listed}"
+
+    def _peek(self, count: int) -> list[str]:
+        """The next count topic labels, in turn, without moving on."""
+        total = len(self._labels)
+        return [self._labels[(self._next_label + i) % total] for i in range(min(count, total))]
+
+    def _take_labels(self, count: int) -> list[str]:
+        """The next count topic labels; the next list starts after them."""
+        labels = self._peek(count)
+        if self._labels:
+            self._next_label = (self._next_label + len(labels)) % len(self._labels)
+        return labels
 
     def _repeat(self) -> list[DialogueAction]:
         """ADA 707.5.1, EN 301 549 5.1.3.4: repeat the latest thing of substance."""
         if self._pending is not None:
             return self._confirm_question(self._pending)
         if self._last is not None:
-            return self._say(self._last.text, self._last.kind)
+            return self._say_lines(self._last.lines, self._last.kind)
         return self._prompt()
 
-    def _change_rate(self, *, slower: bool) -> list[DialogueAction]:
-        """Step the speech rate within limits and repeat what was said at the new rate."""
+    def _adjust(self, command: Command) -> bool:
+        """Step the rate or the volume within its limits; False when already at the limit."""
         s = self._settings
-        step = -s.rate_step if slower else s.rate_step
-        rate = min(s.max_rate, max(s.min_rate, self._rate + step))
-        if rate == self._rate:
-            return self._say(SLOWEST if slower else FASTEST, SayKind.ACK)
-        self._rate = rate
+        if command in (Command.SLOWER, Command.FASTER):
+            step = -s.rate_step if command is Command.SLOWER else s.rate_step
+            rate = min(s.max_rate, max(s.min_rate, self._rate + step))
+            changed = rate != self._rate
+            self._rate = rate
+            return changed
+        step_db = s.volume_step_db if command is Command.LOUDER else -s.volume_step_db
+        level = min(s.max_volume_db, max(s.min_volume_db, self._volume_db + step_db))
+        changed = abs(level - self._volume_db) > 1e-9
+        self._volume_db = level
+        return changed
+
+    def _adjust_and_repeat(self, command: Command) -> list[DialogueAction]:
+        """ADA 707.5.1, Section 508 402.3.2: step rate or volume, then repeat at the new one.
+
+        Hearing the latest answer again at the new setting is what the patient asked for; with
+        nothing to repeat, a short acknowledgement is said at the new setting instead.
+        """
+        if not self._adjust(command):
+            return self._say(_AT_LIMIT[command], SayKind.ACK)
         if self._pending is not None or self._last is not None:
             return self._repeat()
-        return self._say(SLOWER_ACK if slower else FASTER_ACK, SayKind.ACK)
-
-    def _change_volume(self, *, louder: bool) -> list[DialogueAction]:
-        """ADA 707.5.1, Section 508 402.3.2: step the volume within limits and acknowledge."""
-        s = self._settings
-        step = s.volume_step if louder else -s.volume_step
-        # Round so repeated tenths land exactly on the limits rather than a hair past them.
-        volume = round(min(s.max_volume, max(s.min_volume, self._volume + step)), 3)
-        if abs(volume - self._volume) < 1e-9:
-            return self._say(LOUDEST if louder else QUIETEST, SayKind.ACK)
-        self._volume = volume
-        return self._say(LOUDER_ACK if louder else QUIETER_ACK, SayKind.ACK)
+        return self._say(_ACKS[command], SayKind.ACK)
 
     def _goodbye(self) -> list[DialogueAction]:
-        """Say goodbye at the patient's settings, end the session, then start afresh."""
-        out = [*self._say(self._messages.goodbye, SayKind.GOODBYE), EndSession()]
+        """Clear the screen, say goodbye at the patient's settings, end the session."""
+        return self._end_session(self._say(self._messages.goodbye, SayKind.GOODBYE))
+
+    def _end_session(self, said: list[DialogueAction]) -> list[DialogueAction]:
+        """Wipe the screen, say what is to be said, and forget the patient."""
+        out = [ClearScreen(), *said]
         # Section 508 402.3.2: the next patient starts at the default volume and rate.
         self._reset()
-        return out
+        self._session_open = False
+        return [*out, *self._attract(), EndSession()]
 
     def _reset(self) -> None:
         """Forget the patient: default rate and volume, no last answer, no pending question."""
         self._rate = self._settings.default_rate_wpm
-        self._volume = self._settings.default_volume
+        self._volume_db = 0.0
         self._last = None
         self._pending = None
         self._misses = 0
         self._cursor = None
+        self._next_label = 0
+
+
+_KEY_COMMANDS = {
+    Key.LOUDER: Command.LOUDER,
+    Key.QUIETER: Command.QUIETER,
+    Key.SLOWER: Command.SLOWER,
+    Key.FASTER: Command.FASTER,
+}
+_ACKS = {
+    Command.LOUDER: LOUDER_ACK,
+    Command.QUIETER: QUIETER_ACK,
+    Command.SLOWER: SLOWER_ACK,
+    Command.FASTER: FASTER_ACK,
+}
+_AT_LIMIT = {
+    Command.LOUDER: LOUDEST,
+    Command.QUIETER: QUIETEST,
+    Command.SLOWER: SLOWEST,
+    Command.FASTER: FASTEST,
+}

@@ -19,6 +19,12 @@ class Key(StrEnum):
     REPEAT = "repeat"
     STOP = "stop"
     HELP = "help"
+    # EN 301 549 5.1.3.12: what a speaking patient can ask for, a patient who does not speak
+    # gets from a key.
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    SLOWER = "slower"
+    FASTER = "faster"
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ class Caption:
 
 @dataclass(frozen=True)
 class Say:
-    """Speak this text at this rate (words per minute) and volume (0..1)."""
+    """Speak this text at this rate (words per minute) and volume (a gain; 1 is as rendered)."""
 
     text: str
     rate_wpm: int
@@ -127,6 +133,11 @@ class Show:
 
 
 @dataclass(frozen=True)
+class ClearScreen:
+    """Wipe the captions: a new patient must not see the previous one's words."""
+
+
+@dataclass(frozen=True)
 class StopSpeaking:
     """Stop speaking now and drop anything still queued."""
 
@@ -138,7 +149,7 @@ class Listen:
 
 @dataclass(frozen=True)
 class EndSession:
-    """The patient said goodbye; the session is over."""
+    """The session is over (goodbye or no one there): the next person starts afresh."""
 
 
-DialogueAction = Say | Show | StopSpeaking | Listen | EndSession
+DialogueAction = Say | Show | ClearScreen | StopSpeaking | Listen | EndSession
