@@ -79,8 +79,8 @@ def content_hash(lines: Iterable[str], pronunciations: Pronunciations) -> str:
     return digest.hexdigest()[:16]
 
 
-def content_lines(faq: Faq) -> list[str]:
-    """Every sentence the kiosk can say from its content, most urgent first, without repeats."""
+def content_texts(faq: Faq) -> list[str]:
+    """Every whole text the kiosk can say from its content, most urgent first."""
     from voice.kiosk import dialogue as d
 
     m = faq.messages
@@ -102,8 +102,13 @@ def content_lines(faq: Faq) -> list[str]:
         d.TOPIC_LINE.format(number=i + 1, count=count, topic=entry.topic)
         for i, entry in enumerate(faq.entries)
     ]
+    return texts
+
+
+def content_lines(faq: Faq) -> list[str]:
+    """Every sentence the kiosk can say from its content, most urgent first, without repeats."""
     seen: dict[str, None] = {}
-    for text in texts:
+    for text in content_texts(faq):
         for sentence in split_sentences(text):
             seen.setdefault(line_key(sentence), None)
     return list(seen)
