@@ -26,6 +26,14 @@ from voice.kiosk.keys import KEY_MAP, PUSH_TO_TALK, decode_keys
         (b"h", Key.HELP),
         (b"?", Key.HELP),
         (b" ", PUSH_TO_TALK),
+        (b"+", Key.LOUDER),
+        (b"=", Key.LOUDER),
+        (b"-", Key.QUIETER),
+        (b"_", Key.QUIETER),
+        (b"<", Key.SLOWER),
+        (b",", Key.SLOWER),
+        (b">", Key.FASTER),
+        (b".", Key.FASTER),
     ],
 )
 def test_single_keys(data: bytes, key: Key | str) -> None:
@@ -81,3 +89,38 @@ def test_unknown_bytes_between_known_keys_are_skipped() -> None:
 def test_other_escape_sequences_do_not_trigger_keys(data: bytes) -> None:
     # Their bytes after Esc ("[", digits, "~", ";", "C") are not kiosk keys on their own.
     assert decode_keys(data) == []
+
+
+def test_a_patient_who_does_not_speak_has_every_key_a_speaking_patient_has() -> None:
+    # EN 301 549 5.1.3.12: volume and speed, as well as topics, answers, repeat, stop and help.
+    assert set(Key) <= set(KEY_MAP.values())
+
+
+@pytest.mark.parametrize(
+    ("words", "data", "key"),
+    [
+        ("Arrow keys", b"\x1b[C", Key.NEXT),
+        ("Enter", b"\r", Key.SELECT),
+        ("R repeats", b"r", Key.REPEAT),
+        ("S stops", b"s", Key.STOP),
+        ("Plus", b"+", Key.LOUDER),
+        ("minus", b"-", Key.QUIETER),
+        ("Less-than", b"<", Key.SLOWER),
+        ("greater-than", b">", Key.FASTER),
+    ],
+)
+def test_the_spoken_key_help_names_keys_that_do_what_it_says(
+    words: str, data: bytes, key: Key
+) -> None:
+    from voice.kiosk.dialogue import KEYS_HELP, SELECT_WITHOUT_TOPIC, TOPIC_LINE
+
+    assert words in KEYS_HELP
+    assert decode_keys(data) == [key]
+    assert "Enter" in TOPIC_LINE and decode_keys(b"\r") == [Key.SELECT]
+    assert "right arrow" in SELECT_WITHOUT_TOPIC and decode_keys(b"\x1b[C") == [Key.NEXT]
+
+
+def test_the_key_hint_names_the_help_key() -> None:
+    from voice.kiosk.dialogue import KEYS_HINT
+
+    assert "Press H" in KEYS_HINT and decode_keys(b"h") == [Key.HELP]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,13 +51,13 @@ QUIETEST = "This is my quietest volume."
 TOPIC_LINE = "Topic {number} of {count}: {topic}. Press Enter to hear the answer."
 SELECT_WITHOUT_TOPIC = "Press the right arrow key to hear the topics, then Enter to hear an answer."
 KEYS_HELP = (
-    "Use the arrow keys to go through the topics, and Enter to hear an answer. "
-    "R repeats and S stops. Plus and minus change the volume, "
-    "and the less-than and greater-than keys change the speed."
+    "Arrow keys: topics. Enter: the answer. R repeats, S stops. Plus and minus: volume. "
+    "Less-than and greater-than: speed."
 )
 KEYS_HINT = "Press H to hear which keys to use."
 # Matcher reasons that mean nothing was said worth looking up ("hello", "um", a cough).
 NOT_UNDERSTOOD_REASONS = frozenset({"no_words", "no_speech"})
+_SOURCE_END = re.compile(r";|\(|(?<=\w{4})\.(?:\s|$)")
 # Besides the words, each sentence ends in a pause (the voice's own and the kiosk's).
 SENTENCE_PAUSE_S = 0.4
 
@@ -119,13 +120,11 @@ def speech_seconds(text: str, rate_wpm: int) -> float:
 
 
 def spoken_source(source: str) -> str:
-    """The part of an entry's source that is said aloud: up to its first ";", "(" or ". "."""
-    cut = len(source)
-    for mark in (";", "(", ". "):
-        found = source.find(mark)
-        if found != -1:
-            cut = min(cut, found)
-    return source[:cut].strip().rstrip(".,:")
+    """The part of an entry's source that is said aloud: up to its first ";", "(" or full stop.
+
+    A full stop after a short word ("Dr.") is an abbreviation, not the end of the source.
+    """
+    return _SOURCE_END.split(source, maxsplit=1)[0].strip().rstrip(".,:")
 
 
 def spoken_list(items: list[str]) -> str:

@@ -32,6 +32,15 @@ KEY_MAP: dict[bytes, Key | str] = {
     b"\x1b": Key.STOP,  # Esc
     b"h": Key.HELP,
     b"?": Key.HELP,
+    # EN 301 549 5.1.3.12: volume and speed without speaking (unshifted keys too).
+    b"+": Key.LOUDER,
+    b"=": Key.LOUDER,
+    b"-": Key.QUIETER,
+    b"_": Key.QUIETER,
+    b"<": Key.SLOWER,
+    b",": Key.SLOWER,
+    b">": Key.FASTER,
+    b".": Key.FASTER,
     b" ": PUSH_TO_TALK,
 }
 
