@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 
-from voice.kiosk.captions import CaptionDisplay
+from voice.kiosk.captions import (
+    CaptionDisplay,
+    CaptionStyle,
+    default_log_file,
+    logs_off_screen,
+    supports_double_height,
+)
 from voice.kiosk.events import Caption, Role
 
 ANSI = re.compile(r"\x1b(\[[0-9;]*m|#[34])")
@@ -27,6 +34,8 @@ class FakeTerminal(io.StringIO):
 @pytest.fixture
 def xterm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "xterm")
+    for name in ("TMUX", "STY", "VTE_VERSION"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("LINES", "24")
 
@@ -127,3 +136,76 @@ def test_status_lines(xterm: None, stream_factory: type[io.StringIO]) -> None:
     display.status("Listening…")
     display.status("The microphone stopped. Reconnecting.")
     assert out.getvalue() == "(Listening…)\n(The microphone stopped. Reconnecting.)\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "double"),
+    [
+        ({"TERM": "xterm-256color"}, True),
+        ({"TERM": "xterm"}, True),
+        ({"TERM": "konsole"}, True),
+        ({"TERM": "linux"}, False),  # the Linux console
+        ({"TERM": "dumb"}, False),
+        ({"TERM": ""}, False),
+        ({"TERM": "tmux-256color"}, False),
+        ({"TERM": "screen"}, False),
+        ({"TERM": "xterm-256color", "TMUX": "/tmp/tmux-0/default,1,0"}, False),
+        ({"TERM": "xterm-256color", "STY": "1.pts-0.host"}, False),
+        ({"TERM": "xterm-256color", "VTE_VERSION": "7006"}, False),
+    ],
+)
+def test_double_height_only_where_the_terminal_draws_it(env: dict[str, str], double: bool) -> None:
+    assert supports_double_height(env) is double
+
+
+def _lines(style: CaptionStyle, env: dict[str, str]) -> str:
+    out = FakeTerminal()
+    display = CaptionDisplay(out, style=style, env=env)
+    display.show(Caption(Role.KIOSK, LONG))
+    return out.getvalue()
+
+
+def test_a_terminal_without_double_height_gets_each_line_once(xterm: None) -> None:
+    text = _lines(CaptionStyle.DOUBLE, {"TERM": "linux"})
+    assert "\x1b#3" not in text and "\x1b#4" not in text
+    plain = ANSI.sub("", text)
+    assert plain.count("Your cancer might") == 1
+    assert "\x1b[1;93;40m" in text  # still bright on black
+
+
+def test_plain_style_is_large_bright_text_without_dec_lines(xterm: None) -> None:
+    text = _lines(CaptionStyle.PLAIN, {"TERM": "xterm-256color"})
+    assert "\x1b#3" not in text
+    assert ANSI.sub("", text).count("Your cancer might") == 1
+    # Plain lines use the whole width, double-width ones half of it.
+    widest = max(len(line) for line in ANSI.sub("", text).splitlines())
+    assert 40 < widest <= 78
+
+
+def test_double_style_on_xterm_draws_double_height(xterm: None) -> None:
+    text = _lines(CaptionStyle.DOUBLE, {"TERM": "xterm-256color"})
+    assert "\x1b#3" in text and "\x1b#4" in text
+
+
+def test_the_default_log_file_is_in_the_users_state_folder() -> None:
+    assert default_log_file({"XDG_STATE_HOME": "/var/state"}).as_posix() == (
+        "/var/state/voice/kiosk.log"
+    )
+
+
+def test_stderr_goes_to_the_log_file_while_captions_are_on(tmp_path: Path) -> None:
+    import os
+
+    log = tmp_path / "logs" / "kiosk.log"
+    with logs_off_screen(True, log) as used:
+        assert used == log
+        # What a C library writes to file descriptor 2 (Python's sys.stderr writes there too
+        # outside pytest, which captures it).
+        os.write(2, b"ALSA lib pcm.c: a library message\n")
+    assert "a library message" in log.read_text()
+
+
+def test_nothing_is_redirected_without_captions(tmp_path: Path) -> None:
+    with logs_off_screen(False, tmp_path / "kiosk.log") as used:
+        assert used is None
+    assert not (tmp_path / "kiosk.log").exists()
