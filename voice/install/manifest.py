@@ -199,3 +199,86 @@ def describe_model(path: Path, manifest: Manifest | None = None) -> ModelInfo:
         is_official=looks_official(path, manifest),
         size_bytes=size,
     )
+
+
+@dataclass(frozen=True)
+class EmbeddingManifest:
+    """What ``models/manifest.toml`` says about the sentence-embedding model ([embedding])."""
+
+    name: str
+    licence: str
+    dimensions: int
+    query_prefix: str
+    maven_coordinates: str
+    jar_url: str
+    jar_size: int
+    jar_sha256: str
+    files: tuple[PinnedFile, ...]
+    path: Path
+
+    @property
+    def model_size(self) -> int:
+        """Return the total size of the pinned model files in bytes."""
+        return sum(pinned.size for pinned in self.files)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short id of the exact model files (their pinned hashes), for caches."""
+        joined = "\n".join(f"{p.path}={p.sha256}" for p in self.files)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def load_embedding_manifest(path: Path | None = None) -> EmbeddingManifest:
+    """Read the [embedding] part of the model manifest (the bundled one unless ``path``)."""
+    path = path if path is not None else manifest_path()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(
+            f"The model manifest {path} cannot be read ({exc}). Restore it from the repository."
+        ) from exc
+    try:
+        section = data["embedding"]
+        maven = section["maven"]
+        coordinates = ":".join(
+            str(maven[key]) for key in ("group", "artifact", "version", "packaging")
+        )
+        return EmbeddingManifest(
+            name=str(section["name"]),
+            licence=str(section["licence"]),
+            dimensions=int(section["dimensions"]),
+            query_prefix=str(section.get("query_prefix", "")),
+            maven_coordinates=coordinates,
+            jar_url=str(maven["url"]),
+            jar_size=int(maven["size"]),
+            jar_sha256=str(maven["sha256"]).lower(),
+            files=tuple(
+                PinnedFile(str(name), int(entry["size"]), str(entry["sha256"]).lower())
+                for name, entry in section["files"].items()
+            ),
+            path=path,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(
+            f"The model manifest {path} has no valid [embedding] section (problem with {exc}). "
+            "Restore it from the repository."
+        ) from exc
+
+
+def embedding_problems(
+    folder: Path, manifest: EmbeddingManifest, digest: Callable[[Path], str] = sha256_file
+) -> list[str]:
+    """What differs between an embedding-model folder and the manifest (empty: intact)."""
+    problems: list[str] = []
+    for pinned in manifest.files:
+        file = folder / pinned.path
+        if not file.is_file():
+            problems.append(f"{pinned.path} is missing")
+            continue
+        size = file.stat().st_size
+        if size != pinned.size:
+            problems.append(f"{pinned.path} has {size} bytes instead of {pinned.size}")
+        elif digest(file) != pinned.sha256:
+            problems.append(f"{pinned.path} has the wrong checksum")
+    return problems

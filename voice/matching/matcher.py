@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -31,6 +32,7 @@ from voice.matching.commands import Command, command_phrases
 from voice.matching.keywords import content_words, idf_weights
 from voice.matching.related_words import load_related
 from voice.matching.result import Action, Candidate, MatchResult
+from voice.semantic.index import SemanticIndex, load_index
 from voice.text.language import Language, english
 from voice.text.normalize import Normalizer
 from voice.text.stemming import stem
@@ -108,9 +110,16 @@ class Matcher:
     """
 
     def __init__(
-        self, faq: Faq, thresholds: Thresholds | None = None, language: Language | None = None
+        self,
+        faq: Faq,
+        thresholds: Thresholds | None = None,
+        language: Language | None = None,
+        semantic: SemanticIndex | Literal["auto"] | None = "auto",
     ) -> None:
+        """``semantic``: the FAQ's sentence-embedding index; "auto" loads the installed model
+        (words alone, with one warning, when it is missing); None: words alone."""
         self.faq = faq
+        self.semantic = load_index(faq) if semantic == "auto" else semantic
         self.thresholds = thresholds or Thresholds()
         self.language = language if language is not None else english()
         subject = faq.subject
