@@ -27,10 +27,11 @@ from voice.hearing.policy import judge
 from voice.hearing.recognizer import SpeechRecognizer
 from voice.hearing.transcript import Transcript
 from voice.kiosk.activation import activation_mode
-from voice.kiosk.captions import CaptionDisplay
+from voice.kiosk.captions import CaptionDisplay, logs_off_screen
 from voice.kiosk.dialogue import Dialogue
 from voice.kiosk.echo import frame_levels
 from voice.kiosk.events import (
+    ClearScreen,
     DialogueAction,
     EndSession,
     Event,
@@ -39,7 +40,6 @@ from voice.kiosk.events import (
     KeyPressed,
     Listen,
     Say,
-    SayKind,
     Show,
     SpeechFinished,
     SpeechStarted,
@@ -82,7 +82,7 @@ class Kiosk:
             self.matcher.classify_command,
             settings.endpoint(),
         )
-        self.captions = CaptionDisplay(enabled=settings.captions)
+        self.captions = CaptionDisplay(enabled=settings.captions, style=settings.caption_style)
         self.status = StatusLog(settings.status_file)
         self.synth = open_speech(settings.voice, faq.pronunciations)
         self.speaker = Speaker(parse_device(settings.output_device))
@@ -321,12 +321,10 @@ class Kiosk:
     def _perform(self, action: DialogueAction, event_at: float, decided_at: float) -> None:
         if isinstance(action, Show):
             self.captions.show(action.caption)
+        elif isinstance(action, ClearScreen):
+            # Before a greeting or at goodbye, never after: the greeting stays up while spoken.
+            self.captions.clear()
         elif isinstance(action, Say):
-            if action.kind is SayKind.GREETING:
-                # A greeting starts a new patient's session: a fresh screen, and (in wake-phrase
-                # mode) a kiosk that waits to be called again.
-                self.captions.clear()
-                self.activation.session_ended()
             self._say(action, event_at, decided_at)
         elif isinstance(action, StopSpeaking):
             self._stop_speaking()
@@ -334,6 +332,7 @@ class Kiosk:
         elif isinstance(action, Listen):
             self._cue()
         elif isinstance(action, EndSession):
+            # Goodbye or no one there: in wake-phrase mode the kiosk waits to be called again.
             self.status.write("end_session")
             self.activation.session_ended()
 
@@ -399,12 +398,16 @@ class Kiosk:
 def run_kiosk(settings: KioskSettings) -> int:
     """Run the kiosk until stopped; returns the exit status."""
     faq = load_content(settings.content_dir or default_content_dir())
-    kiosk = Kiosk(settings, faq)
+    # Warnings and library messages must not land between the captions.
+    with logs_off_screen(settings.captions, settings.log_file) as log_file:
+        kiosk = Kiosk(settings, faq)
+        if log_file is not None:
+            kiosk.captions.status(f"Log messages go to {log_file}")
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        kiosk.stop_requested.set()
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            kiosk.stop_requested.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
-        kiosk.run()
+        signal.signal(signal.SIGTERM, on_signal)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
+            kiosk.run()
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voice.errors import UsageError
+from voice.kiosk.captions import CaptionStyle
 from voice.kiosk.dialogue import DialogueSettings
 from voice.kiosk.endpoint import EndpointSettings
 from voice.speaking.engine import DEFAULT_VOICE, Voice
@@ -23,6 +24,7 @@ _ENDPOINT = EndpointSettings()
 MIN_SILENCE_MS = 300
 MIN_QUESTION_S = 3
 MIN_IDLE_TIMEOUT_S = 10
+MIN_ABSENT_TIMEOUT_S = 10
 
 
 def _ms(seconds: float) -> int:
@@ -46,6 +48,8 @@ class KioskSettings:
     input_device: str | None = None
     output_device: str | None = None
     captions: bool = True
+    caption_style: CaptionStyle = CaptionStyle.DOUBLE
+    log_file: Path | None = None  # where logs go while captions hold the terminal
     activation: Activation = Activation.ALWAYS
     wake_phrase: str = "hello kiosk"
     keys: bool = True
@@ -53,6 +57,7 @@ class KioskSettings:
     volume: float = _LIMITS.default_volume
     voice: Voice = DEFAULT_VOICE
     idle_timeout_s: float = _LIMITS.idle_timeout_s
+    absent_timeout_s: float = _LIMITS.absent_timeout_s
     # All longer than the ~700 ms pauses older speakers make inside a sentence.
     end_silence_ms: int = _ms(_ENDPOINT.incomplete_silence_s)
     unclear_silence_ms: int = _ms(_ENDPOINT.unclear_silence_s)
@@ -65,8 +70,10 @@ class KioskSettings:
         """The dialogue's settings: the staff's defaults, the patient's limits."""
         return DialogueSettings(
             idle_timeout_s=self.idle_timeout_s,
+            absent_timeout_s=self.absent_timeout_s,
             default_rate_wpm=self.rate_wpm,
             default_volume=self.volume,
+            push_to_talk=self.activation is Activation.PUSH_TO_TALK,
         )
 
     def endpoint(self) -> EndpointSettings:
@@ -97,6 +104,9 @@ Patients can say: a question, "repeat", "slower", "faster", "louder", "quieter",
   right/left arrow or n/p  move through the topics (read aloud)
   Enter                    hear the answer to the chosen topic
   r                        repeat        s or Esc   stop speaking
+  + and -                  louder and quieter (= and _ work too)
+  < and >                  slower and faster  (, and . work too)
+  h or ?                   which keys to use
 Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
 --log-transcripts is given.""",
     )
@@ -117,6 +127,20 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
     )
     captions.add_argument(
         "--no-captions", action="store_true", help="don't show captions on screen"
+    )
+    run.add_argument(
+        "--caption-style",
+        choices=[s.value for s in CaptionStyle],
+        default=_DEFAULTS.caption_style.value,
+        help="double: double-height lines where the terminal draws them (default); plain: "
+        "normal lines in bright colours (set a large terminal font)",
+    )
+    run.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="FILE",
+        help="while captions are on a terminal, warnings go to this file instead of the screen "
+        "(default ~/.local/state/voice/kiosk.log; under systemd they go to the journal)",
     )
     run.add_argument(
         "--activation",
@@ -158,6 +182,15 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         metavar="SECONDS",
         help="reset rate, volume and conversation after this long idle "
         f"(default {_DEFAULTS.idle_timeout_s:g})",
+    )
+    run.add_argument(
+        "--absent-timeout",
+        type=float,
+        default=_DEFAULTS.absent_timeout_s,
+        metavar="SECONDS",
+        help="no one there: after this long without a word since the kiosk last spoke, the "
+        "screen is cleared, rate and volume reset, and the next person is greeted first "
+        f"(default {_DEFAULTS.absent_timeout_s:g})",
     )
     run.add_argument(
         "--end-silence",
@@ -239,6 +272,10 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
             args.idle_timeout >= MIN_IDLE_TIMEOUT_S,
             f"--idle-timeout must be at least {MIN_IDLE_TIMEOUT_S} seconds",
         ),
+        (
+            args.absent_timeout >= MIN_ABSENT_TIMEOUT_S,
+            f"--absent-timeout must be at least {MIN_ABSENT_TIMEOUT_S} seconds",
+        ),
     ]
     if args.activation == Activation.PUSH_TO_TALK.value and (
         args.no_keys or not sys.stdin.isatty()
@@ -255,6 +292,8 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         input_device=args.input_device,
         output_device=args.output_device,
         captions=args.captions or (not args.no_captions and sys.stdout.isatty()),
+        caption_style=CaptionStyle(args.caption_style),
+        log_file=args.log_file,
         activation=Activation(args.activation),
         wake_phrase=args.wake_phrase,
         keys=not args.no_keys,
@@ -262,6 +301,7 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         volume=args.volume,
         voice=Voice(args.voice),
         idle_timeout_s=args.idle_timeout,
+        absent_timeout_s=args.absent_timeout,
         end_silence_ms=args.end_silence,
         unclear_silence_ms=min(args.unclear_silence, args.end_silence),
         clear_silence_ms=min(args.clear_silence, args.unclear_silence, args.end_silence),
