@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import shutil
@@ -55,6 +56,10 @@ SPEAKER_SINK = "kiosk_speaker"
 MIC_SOURCE = f"{MIC_SINK}.monitor"
 SPEAKER_MONITOR = f"{SPEAKER_SINK}.monitor"
 BUS_MONITOR = f"{BUS_SINK}.monitor"
+# The room's loudspeaker (see VirtualAudio.open_room): a null sink of its own, so that a filter
+# on it and on the microphone (module-echo-cancel) does not have both masters on the bus's
+# thread, which deadlocks the daemon now and then (seen here 1 load in 2).
+ROOM_SINK = "room_speaker"
 MIC_CHANNEL = 0
 SPEAKER_CHANNEL = 1
 REQUIRED_PROGRAMS = ("pulseaudio", "pactl", "pacat", "paplay")
@@ -499,9 +504,12 @@ class VirtualAudio:
         """Unload a module loaded with load_module()."""
         self.pactl("unload-module", str(index))
 
-    def echo_speaker_into_mic(self, latency_msec: int = 50) -> int:
-        """Let the microphone hear the speaker (like a real room); returns the module index."""
-        return self.load_module(
+    def echo_speaker_into_mic(self, latency_msec: int = 50, level_db: float = 0.0) -> int:
+        """Let the microphone hear the speaker (like a real room); returns the module index.
+
+        ``level_db`` is the echo's level relative to what the kiosk plays (-6 is a loud room).
+        """
+        module = self.load_module(
             "module-loopback",
             f"source={SPEAKER_MONITOR}",
             f"sink={MIC_SINK}",
@@ -509,6 +517,51 @@ class VirtualAudio:
             "source_dont_move=true",
             "sink_dont_move=true",
         )
+        if level_db:
+            self.set_module_volume(module, level_db)
+        return module
+
+    def set_module_volume(self, module: int, level_db: float) -> None:
+        """Set the volume of the stream a module plays (a loopback's echo level), in dB."""
+        for row in json.loads(self.pactl("-f", "json", "list", "sink-inputs")):
+            if str(row.get("owner_module")) == str(module):
+                self.pactl("set-sink-input-volume", str(row["index"]), f"{level_db}dB")
+                return
+        raise HarnessError(f"Module {module} plays no stream whose volume could be set.")
+
+    def open_room(self) -> list[int]:
+        """Make the default sink a loudspeaker of its own that also reaches ``kiosk_speaker``.
+
+        What the kiosk plays still lands on the speaker channel of the bus recording (about
+        20 ms later). Returns the modules to pass to close_room().
+        """
+        modules = [
+            self.load_module(
+                "module-null-sink", f"sink_name={ROOM_SINK}", f"rate={RATE}", "channels=1"
+            ),
+        ]
+        modules.append(
+            self.load_module(
+                "module-loopback",
+                f"source={ROOM_SINK}.monitor",
+                f"sink={SPEAKER_SINK}",
+                "latency_msec=20",
+                "source_dont_move=true",
+                "sink_dont_move=true",
+            )
+        )
+        self.pactl("set-default-sink", ROOM_SINK)
+        return modules
+
+    def close_room(self, modules: Sequence[int]) -> None:
+        """Undo open_room(), and unload any echo canceller a kiosk loaded on the room."""
+        for row in self.pactl("list", "short", "modules").splitlines():
+            index, name = row.split("\t")[:2]
+            if name == "module-echo-cancel":
+                self.unload_module(int(index))
+        self.pactl("set-default-sink", SPEAKER_SINK)
+        for module in reversed(modules):
+            self.unload_module(module)
 
     # -- playing and recording -----------------------------------------------------------
 

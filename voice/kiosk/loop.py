@@ -15,6 +15,7 @@ import time
 from types import FrameType
 
 from voice.audio.devices import parse_device
+from voice.audio.echo_cancel import own_output_capture, start_echo_cancel, use_in_this_process
 from voice.audio.levels import NoiseMeter, rms_dbfs
 from voice.audio.microphone import Microphone
 from voice.audio.speaker import Cue
@@ -48,7 +49,7 @@ from voice.kiosk.events import (
     Tick,
 )
 from voice.kiosk.keys import PUSH_TO_TALK, KeyReader
-from voice.kiosk.settings import KioskSettings
+from voice.kiosk.settings import EchoCancel, KioskSettings
 from voice.kiosk.status import StatusLog
 from voice.kiosk.turns import BargeIn, ResetDecoder, SpeechStart, Turns, UtteranceEnded
 from voice.matching.matcher import Matcher
@@ -58,6 +59,9 @@ from voice.text.normalize import spoken_words
 log = logging.getLogger(__name__)
 
 RETRY_S = 2.0
+# How often the kiosk checks that it is not recording its own speaker (PulseAudio moves a
+# stream to another device, a monitor included, when its microphone is unplugged).
+CAPTURE_CHECK_S = 2.0
 
 
 class Kiosk:
@@ -99,6 +103,8 @@ class Kiosk:
         self._last_level: float | None = None  # speech above background of the last question
         self.stop_requested = threading.Event()
         self._last_tick = 0.0
+        self._own_output: str | None = None  # set by the capture watcher
+        self._deaf = False  # not listening: the microphone is the kiosk's own output
 
     def _match_heard(self, text: str, confidence: float) -> MatchResult:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
@@ -119,9 +125,11 @@ class Kiosk:
         if self.settings.keys:
             self.keys.start()
         try:
+            self._start_echo_cancel()
             self._open_microphone()
             if self.stop_requested.is_set():
                 return
+            self._watch_capture()
             self._prepare_speech()
             self._dispatch(Started(at=time.monotonic()))
             while not self.stop_requested.is_set():
@@ -138,15 +146,61 @@ class Kiosk:
             self.mic.close()
             self.status.close()
 
+    def _start_echo_cancel(self) -> None:
+        """Record from and play into the sound server's echo canceller, when it is wanted."""
+        mode = self.settings.echo_cancel
+        if mode is EchoCancel.OFF:
+            return
+        if mode is EchoCancel.AUTO and (self.settings.input_device or self.settings.output_device):
+            log.info("echo cancellation is off: devices were chosen with --input/--output-device")
+            return
+        told = False
+        while not self.stop_requested.is_set():
+            try:
+                devices = start_echo_cancel()
+            except DeviceError as exc:
+                if mode is EchoCancel.AUTO:
+                    log.warning("Echo cancellation is off (%s)", str(exc).rstrip("."))
+                    self.status.write("echo_cancel", on=False)
+                    return
+                if not told:
+                    log.warning("%s The kiosk keeps trying.", exc)
+                    told = True
+                self.stop_requested.wait(RETRY_S)
+                continue
+            use_in_this_process(devices)
+            self.status.write("echo_cancel", on=True, source=devices.source)
+            return
+
     def _open_microphone(self) -> None:
+        told = False
         while not self.stop_requested.is_set():
             try:
                 self.mic.open()
                 self.status.write("microphone_open")
+                if told:
+                    log.warning("The microphone is working now.")
                 return
             except DeviceError as exc:
-                log.warning("%s Trying again in %.0f s.", exc, RETRY_S)
+                # One clear sentence, then quiet retries until the device appears.
+                if not told:
+                    log.warning("%s The kiosk keeps trying.", exc)
+                    told = True
+                else:
+                    log.debug("%s", exc)
                 self.stop_requested.wait(RETRY_S)
+
+    def _watch_capture(self) -> None:
+        """Check now and then, in the background, that the microphone is not our own output."""
+
+        def watch() -> None:
+            while not self.stop_requested.wait(CAPTURE_CHECK_S):
+                try:
+                    self._own_output = own_output_capture()
+                except DeviceError as exc:
+                    log.debug("capture check: %s", exc)
+
+        threading.Thread(target=watch, name="capture-watch", daemon=True).start()
 
     def _prepare_speech(self) -> None:
         """Render every content line in the background so the first answer starts at once."""
@@ -168,7 +222,7 @@ class Kiosk:
             self._open_microphone()
             return
         chunk = self.mic.read(timeout=0.1)
-        if chunk is None:
+        if chunk is None or self._hearing_own_output():
             return
         try:
             partial = self.decoder.accept(chunk.pcm)
@@ -182,6 +236,24 @@ class Kiosk:
         echo = self.turns.in_echo_window(self.speaker.is_playing(), time.monotonic())
         self.turns.mic_frame(chunk.captured_at, rms_dbfs(chunk.pcm), echo)
         self._on_partial(partial, chunk.captured_at, echo)
+
+    def _hearing_own_output(self) -> bool:
+        """True while the capture is the kiosk's own output: its sound is not listened to."""
+        own = self._own_output
+        if (own is not None) != self._deaf:
+            self._deaf = own is not None
+            if own is not None:
+                log.warning(
+                    "The microphone is the kiosk's own speaker output (%s): not listening until "
+                    "a microphone is connected.",
+                    own,
+                )
+                self.status.write("own_output_capture", source=own)
+                self._reset_decoder("own_output")
+            else:
+                log.warning("A microphone is connected again: listening.")
+                self.status.write("own_output_capture", source=None)
+        return self._deaf
 
     def _poll_keys(self) -> None:
         while not self.keys.events.empty():

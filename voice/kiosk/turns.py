@@ -29,6 +29,8 @@ ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample
 # short "top" heard while the kiosk talks is taken as "stop" (no answer says "top", so it is not
 # the kiosk's echo).
 STOP_OVER_ECHO = frozenset({"top"})
+# How many of the last words heard over the kiosk may hold a control phrase.
+COMMAND_TAIL_WORDS = 3
 # A decoder that has heard nothing for this long is reset, to keep it small.
 IDLE_AUDIO_S = 30.0
 
@@ -248,9 +250,7 @@ class Turns:
         own = self.own_words(words)
         if not own:
             return None
-        command = self._classify_command(" ".join(own))
-        if command is None and len(own) <= 2 and STOP_OVER_ECHO.intersection(own):
-            command = (Command.STOP, 100.0)
+        command = self._command_at_end(own)
         if command is None and not self.talking_over:
             return None
         barge = BargeIn(
@@ -266,6 +266,22 @@ class Turns:
         self.echo_ref.clear()
         self._barged_in = True
         return barge
+
+    def _command_at_end(self, own: list[str]) -> tuple[Command, float] | None:
+        """A control phrase in what was heard over the kiosk: all of it, or its last words.
+
+        Behind an echo canceller the residue of the kiosk's voice decodes as stray words that
+        are not in its answer; "stop" said after them must still stop it.
+        """
+        command = self._classify_command(" ".join(own))
+        for n in range(1, min(len(own), COMMAND_TAIL_WORDS) + 1):
+            if command is not None:
+                break
+            tail = own[-n:]
+            command = self._classify_command(" ".join(tail))
+            if command is None and n == 1 and tail[0] in STOP_OVER_ECHO:
+                command = (Command.STOP, 100.0)
+        return command
 
     def finished(
         self, transcript: Transcript, open_heard: Transcript | None
