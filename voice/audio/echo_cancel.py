@@ -8,8 +8,9 @@ speaker mixed into the microphone at -6/-12/-20 dB: WebRTC removes 20-22 dB of t
 none at -20 dB, so WebRTC it is. With the kiosk's own PortAudio streams, though, the echo still
 came through as words and a spoken "stop" was lost at -6 dB (the ALSA pulse plugin underruns
 when a stream starts, which may upset the canceller's alignment), so ``voice run`` leaves it off
-unless asked (--echo-cancel auto|webrtc) until that is understood. Its gain controls are off: they turn the master microphone down
-and would amplify the residual echo the kiosk's echo gate still has to judge.
+unless asked (--echo-cancel auto|webrtc) until that is understood. Its gain controls are off:
+they turn the master microphone down and would amplify the residual echo the kiosk's echo gate
+still has to judge.
 
 Everything here talks to the server with ``pactl`` (PulseAudio, or PipeWire's pipewire-pulse).
 """
