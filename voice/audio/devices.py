@@ -34,7 +34,13 @@ def list_devices() -> list[str]:
         default_in, default_out = sd.default.device
     except sd.PortAudioError as exc:
         raise DeviceError(f"Audio devices could not be listed ({exc}).") from exc
-    lines = []
+    lines = [
+        "  #  name  (in N, out N)   # is the number to give --input-device/--output-device;",
+        "in N is how many microphone channels it has, out N how many speaker channels.",
+        "Any device with in above 0 can be the microphone, out above 0 the speaker. 'default'",
+        "and 'pulse' are the sound server's current choice and follow it when devices change.",
+    ]
+    header = len(lines)
     for index, dev in enumerate(devices):
         marks = []
         if index == default_in:
@@ -46,8 +52,8 @@ def list_devices() -> list[str]:
             f"{index:3d}  {dev['name']}  (in {dev['max_input_channels']}, "
             f"out {dev['max_output_channels']}){mark}"
         )
-    if not lines:
-        lines.append("No audio devices found. Check that a microphone and speaker are connected.")
+    if len(lines) == header:
+        lines = ["No audio devices found. Check that a microphone and speaker are connected."]
     else:
         lines.append("Use --input-device / --output-device with an index or part of a name.")
     return lines
