@@ -80,6 +80,11 @@ class KeyReader:
         fd = sys.stdin.fileno()
         self._saved = termios.tcgetattr(fd)
         tty.setcbreak(fd)
+        # Ctrl-C, Ctrl-\ and Ctrl-Z typed on the patients' keyboard are keys like any other,
+        # not signals: only the service manager (SIGTERM) stops the kiosk.
+        attrs = termios.tcgetattr(fd)
+        attrs[3] &= ~termios.ISIG
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
         self._thread = threading.Thread(target=self._run, name="keys", daemon=True)
         self._thread.start()
         return True
@@ -87,10 +92,13 @@ class KeyReader:
     def _run(self) -> None:
         fd = sys.stdin.fileno()
         while not self._stop.is_set():
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if not ready:
-                continue
-            data = os.read(fd, 16)
+            try:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if not ready:
+                    continue
+                data = os.read(fd, 16)
+            except (OSError, ValueError):  # the terminal went away: no more keys
+                return
             if not data:
                 return
             for key in decode_keys(data):
@@ -99,6 +107,9 @@ class KeyReader:
     def stop(self) -> None:
         """Stop reading and restore the terminal."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+            self._thread = None
         if self._saved is not None:
             import termios
 
