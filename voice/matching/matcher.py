@@ -11,9 +11,11 @@ Scoring has three parts, all over normalised, stemmed content words:
   from different phrasings and the answer add up ("are there side effects like a rash").
 Question words the FAQ never uses are mapped to an FAQ word when the speech recognizer misspelt
 one (rapidfuzz) or WordNet relates them (voice/matching/related_words.py: "swollen" to "swell").
-The decision uses the best entry's score and its margin over the runner-up; thresholds come from
-``benchmarks/calibrate.py`` run on the evaluation set, and the coverage weight from
-``tests/data/dev_eval.tsv`` (see ``Thresholds``).
+The lexical decision uses the best entry's score and its margin over the runner-up; thresholds
+come from ``benchmarks/calibrate.py`` run on the evaluation set, and the coverage weight from
+``tests/data/dev_eval.tsv`` (see ``Thresholds``). With the sentence-embedding model installed
+(voice/semantic/), the hybrid ranking (ranking.py) and the calibrated decision (decision.py) then
+move that decision: see decision.py for what they may and may not change.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from rapidfuzz import fuzz, process
 
 from voice.content.schema import Entry, Faq
 from voice.matching.commands import Command, command_phrases
+from voice.matching.decision import DecisionModel, QuestionFacts, decide, shipped_model
 from voice.matching.keywords import content_words, idf_weights
+from voice.matching.ranking import Ranking
 from voice.matching.related_words import load_related
 from voice.matching.result import Action, Candidate, MatchResult
 from voice.semantic.index import SemanticIndex, load_index
@@ -115,11 +119,17 @@ class Matcher:
         thresholds: Thresholds | None = None,
         language: Language | None = None,
         semantic: SemanticIndex | Literal["auto"] | None = "auto",
+        decision: DecisionModel | None = None,
     ) -> None:
         """``semantic``: the FAQ's sentence-embedding index; "auto" loads the installed model
-        (words alone, with one warning, when it is missing); None: words alone."""
+        (words alone, with one warning, when it is missing); None: words alone.
+        ``decision``: the calibrated decision's weights (default: the shipped ones)."""
         self.faq = faq
         self.semantic = load_index(faq) if semantic == "auto" else semantic
+        self.decision = decision
+        if decision is None and self.semantic is not None:
+            self.decision = shipped_model()
+        self._entry_ids = tuple(e.id for e in faq.entries)
         self.thresholds = thresholds or Thresholds()
         self.language = language if language is not None else english()
         subject = faq.subject
@@ -299,13 +309,13 @@ class Matcher:
 
     def _rank(
         self, text: str, related: bool = True, heard: bool = False
-    ) -> tuple[list[Candidate], list[str], bool]:
-        """The scored entries, best first, the FAQ words the question was mapped to, and
-        whether a WordNet relation gave one of them (``related=False``: none may)."""
+    ) -> tuple[list[Candidate], _MappedQuestion]:
+        """The scored entries, best first, and the question's words as mapped to FAQ words
+        (``related=False``: no WordNet relation may map one)."""
         question = self._map_question(text, related)
         words, known, unknown = question.words, question.known, question.unknown
         if not words or not self._phrasings:
-            return [], [], False
+            return [], question
         t = self.thresholds
         q_weights = {w: self._idf[w] for w in known}
         unknown_weight = (
@@ -372,7 +382,7 @@ class Matcher:
             Candidate(self._entries[int(ei)].id, round(float(best_per_entry[ei]), 4))
             for ei in ranked
         ]
-        return candidates, known, question.used_related
+        return candidates, question
 
     def _map_question(self, text: str, related: bool = True) -> _MappedQuestion:
         """The question's content words, mapped to FAQ words where they can be."""
@@ -478,7 +488,67 @@ class Matcher:
                 command=command[0],
                 score=round(command[1] / 100.0, 4),
             )
-        candidates, known, used_related = self._rank(text, heard=heard)
+        result, evidence = self.weigh(text, asr_confidence, heard)
+        if evidence is None or self.decision is None:
+            return result
+        return decide(result, *evidence, self.decision)
+
+    def weigh(
+        self, text: str, asr_confidence: float | None = None, heard: bool = False
+    ) -> tuple[MatchResult, tuple[Ranking, QuestionFacts] | None]:
+        """The decision on words alone, and the hybrid ranking's evidence for the calibrated
+        decision (None without the semantic model, or with no content words)."""
+        heard = heard or asr_confidence is not None
+        candidates, question = self._rank(text, heard=heard)
+        result = self._lexical_decision(text, candidates, question, asr_confidence, heard)
+        if self.semantic is None or result.reason == "no_words":
+            return result, None
+        ranking = Ranking.combine(self._entry_ids, self.semantic.scores(text), candidates)
+        words = question.words
+        facts = QuestionFacts(
+            content_words=len(words),
+            unknown_share=len(question.unknown) / len(words) if words else 1.0,
+            other_subject=self._other_subject(text, words, ranking.top),
+            # A heard question is not lifted here: the speech policy weighs the hearing (its
+            # open_agrees rule lifts an offer two hearings agree on).
+            liftable=(
+                not heard
+                and result.action is Action.CONFIRM
+                and result.reason == "weak_match"
+                and bool(candidates)
+                and candidates[0].score < self.thresholds.answer <= 1.0
+                and self._enough_words(question.known)
+            ),
+        )
+        return result, (ranking, facts)
+
+    def _enough_words(self, known: list[str]) -> bool:
+        """The question's topical words weigh enough to answer on (as for coverage: a few
+        common words, "how much does it last", are not enough; Thresholds.coverage_min_words)."""
+        topical = self._topical(known)
+        weight = sum(self._idf[w] ** 2 for w in topical)
+        enough = self.thresholds.coverage_min_words * self._mean_idf**2
+        return len(topical) >= 2 and weight >= enough
+
+    def _other_subject(self, text: str, words: list[str], entry_index: int) -> bool:
+        """The question is about a subject the FAQ does not cover, as far as this entry goes."""
+        foreign = [w for w in words if w in self._foreign]
+        if not foreign:
+            return False
+        asked_about = [w for w in foreign if w not in self._compared_subjects(text, self._foreign)]
+        ours = self._names_own_subject(words) or not asked_about
+        return self._foreign_conflict(foreign, ours, entry_index)
+
+    def _lexical_decision(
+        self,
+        text: str,
+        candidates: list[Candidate],
+        question: _MappedQuestion,
+        asr_confidence: float | None,
+        heard: bool,
+    ) -> MatchResult:
+        """Answer, confirm or decline on the lexical scores and the named rules."""
+        known, used_related = question.known, question.used_related
         top = tuple(candidates[:3])
         if not candidates:
             reason = "no_good_match" if self._tokens(text) else "no_words"

@@ -36,7 +36,8 @@ class MatchResult:
     score: float = 0.0
     alternatives: tuple[Candidate, ...] = field(default_factory=tuple)
     # Why this action: "confident", "close_call", "weak_match", "unsure_hearing",
-    # "unknown_words", "decoders_disagree", "other_subject", "no_good_match",
+    # "unknown_words", "decoders_disagree", "other_subject", "semantic_match",
+    # "semantic_doubt", "no_good_match",
     # "no_words", "no_speech",
     # "input_error" or "command" (listed for users in README.md, part of the JSON contract).
     reason: str = "command"
