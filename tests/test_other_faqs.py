@@ -27,6 +27,12 @@ FLOORS = {
     "blood-pressure": (80.0, 1.0, 7.5),
     "hospital-visit": (76.0, 1.0, 3.8),
 }
+# With the sentence-embedding model installed (issue 14; in-sample, the decision was fitted on
+# these sets): blood pressure 83.1%, 0 wrong, 2 of 27; hospital visit 83.3%, 0 wrong, 0 of 27.
+SEMANTIC_FLOORS = {
+    "blood-pressure": (82.0, 1.0, 7.5),
+    "hospital-visit": (82.0, 1.0, 1.0),
+}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
@@ -41,9 +47,11 @@ def test_content_is_valid_and_names_its_subject(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_accuracy_floor(name: str) -> None:
-    min_correct, max_wrong, max_false_accept = FLOORS[name]
     faq = load_content(FAQS / name)
-    report = evaluate(read_eval_file(FAQS / name / "eval.tsv"), Matcher(faq).match)
+    matcher = Matcher(faq)
+    floors = SEMANTIC_FLOORS if matcher.semantic is not None else FLOORS
+    min_correct, max_wrong, max_false_accept = floors[name]
+    report = evaluate(read_eval_file(FAQS / name / "eval.tsv"), matcher.match)
     summary = "\n".join(report.summary_lines())
     assert report.correct_pct >= min_correct, summary
     assert report.wrong_pct <= max_wrong, summary
