@@ -13,8 +13,8 @@ the same) gives p; the thresholds are then chosen on the training FAQs only:
   more wrong answers or more off-topic answers than today's lexical decision gives it; among
   the rest, the most answered-correct (mean over the FAQs) less PENALTY points per point of
   wrong answers past 1% or off-topic answers past 2%;
-- ``rescue``: the most right "Did you mean …?" offers less the wrong and off-topic ones (each
-  wrong offer costs as much as a right one gains).
+- ``confirm`` and then ``rescue``: the most right "Did you mean …?" offers less the wrong and
+  off-topic ones (each wrong offer costs as much as a right one gains).
 
 Validated leave-one-FAQ-out (fitted and thresholded on two FAQs, measured on the third). The
 shipped weights are fitted on all three; each shipped threshold is the most cautious of the
@@ -138,6 +138,7 @@ def fit_logistic(rows: Sequence[Row]) -> tuple[float, np.ndarray, np.ndarray, np
 def model_for(
     fit: tuple[float, np.ndarray, np.ndarray, np.ndarray],
     veto: float = 0.0, answer: float = 1.1, rescue: float = 1.1, floor: float = 0.0,
+    confirm: float = 0.0,
 ) -> DecisionModel:
     intercept, coef, mean, scale = fit
     return DecisionModel(
@@ -145,7 +146,7 @@ def model_for(
         coef=dict(zip(FEATURES, map(float, coef), strict=True)),
         mean=dict(zip(FEATURES, map(float, mean), strict=True)),
         scale=dict(zip(FEATURES, map(float, scale), strict=True)),
-        veto=veto, answer=answer, rescue=rescue, answer_min_semantic=floor,
+        veto=veto, answer=answer, rescue=rescue, answer_min_semantic=floor, confirm=confirm,
     )
 
 
@@ -232,11 +233,15 @@ def choose(rows: Sequence[Row], fit: tuple[float, np.ndarray, np.ndarray, np.nda
         counts = count(rows, m)
         return 2 * counts.offers_right - counts.offers
 
+    confirm = max(
+        (float(c) for c in np.round(np.arange(0.0, answer, 0.02), 2)),
+        key=lambda c: (offer_balance(model_for(fit, veto, answer, 1.1, floor, c)), -c),
+    )
     rescue = max(
         (float(r) for r in (*np.round(np.arange(0.3, 1.0, 0.02), 2), 1.1)),
-        key=lambda r: (offer_balance(model_for(fit, veto, answer, r, floor)), r),
+        key=lambda r: (offer_balance(model_for(fit, veto, answer, r, floor, confirm)), r),
     )
-    return model_for(fit, veto, answer, rescue, floor)
+    return model_for(fit, veto, answer, rescue, floor, confirm)
 
 
 HEADER = (
@@ -307,6 +312,7 @@ def main() -> None:
         answer=max(float(t["answer"]) for t in folds),  # type: ignore[index]
         rescue=max(float(t["rescue"]) for t in folds),  # type: ignore[index]
         floor=max(float(t["answer_min_semantic"]) for t in folds),  # type: ignore[index]
+        confirm=max(float(t["confirm"]) for t in folds),  # type: ignore[index]
     )
     lines.append(
         f"== shipped: fitted on all three (in-sample): {shipped.to_dict()['thresholds']}"

@@ -45,7 +45,9 @@ def lexical(action: Action, entry: str | None = "a", reason: str = "weak_match")
 def test_hybrid_ranks_by_meaning_plus_half_the_words() -> None:
     r = ranking((0.70, 0.90, 0.2), (0.5, 0.2, 0.0))
     assert IDS[r.top] == "b"  # 0.90 + 0.10 > 0.70 + 0.25
-    assert [c.entry_id for c in r.best()] == ["b", "a", "c"]
+    best = r.best()
+    assert [c.entry_id for c in best] == ["b", "a", "c"]
+    assert best[0].score == round((0.90 + 0.5 * 0.2) / 1.5, 4)
 
 
 def test_a_liftable_offer_with_a_high_probability_is_answered_with_the_hybrid_entry() -> None:
@@ -102,3 +104,31 @@ def test_the_shipped_weights_load_and_round_trip() -> None:
     model = shipped_model()
     assert DecisionModel.from_dict(model.to_dict()) == model
     assert 0.0 < model.answer <= 1.0
+
+
+def test_results_stay_well_formed_with_the_model() -> None:
+    """The result's entry leads its alternatives, scores sorted and within 0–1, whatever the
+    decision changed."""
+    from pathlib import Path
+
+    from voice.content.loader import default_content_dir, load_content
+    from voice.matching.evaluation import read_eval_file
+    from voice.matching.matcher import Matcher
+
+    faq = load_content(default_content_dir())
+    matcher = Matcher(faq)
+    if matcher.semantic is None:
+        pytest.skip("the embedding model is not installed (voice model fetch)")
+    data = Path(__file__).parent / "data"
+    for name in ("typed_eval.tsv", "dev_eval.tsv", "near_miss_eval.tsv"):
+        for item in read_eval_file(data / name):
+            for heard in (False, True):
+                result = matcher.match(item.question, heard=heard)
+                scores = [c.score for c in result.alternatives]
+                assert scores == sorted(scores, reverse=True)
+                assert all(0.0 <= s <= 1.0 for s in scores)
+                if result.action in (Action.ANSWER, Action.CONFIRM):
+                    assert result.entry_id == result.alternatives[0].entry_id
+                    assert result.score == result.alternatives[0].score
+                if result.action is Action.DECLINE:
+                    assert result.entry_id is None

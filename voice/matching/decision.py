@@ -9,9 +9,10 @@ that the hybrid ranking's best entry is the right one, and then:
 
 - an answer stands, unless its entry's cosine with the question is below
   ``answer_min_semantic`` or that probability is below ``veto`` (then "Did you mean …?");
-- a "Did you mean …?" the lexical matcher asked only because its score fell short becomes an
-  answer at ``answer`` or above, and otherwise offers the hybrid ranking's best entry (which is
-  right far more often than the lexical one);
+- a "Did you mean …?" the lexical matcher asked only because its score fell short (typed
+  questions; a heard one is the speech policy's to weigh) becomes an answer at ``answer`` or
+  above, offers the hybrid ranking's best entry (right far more often than the lexical one) at
+  ``confirm`` or above, and is declined below;
 - a decline (with content words) is offered as "Did you mean …?" at ``rescue`` or above.
 
 Named rules come first and are never overridden: no words, a control phrase, and a question
@@ -49,6 +50,10 @@ FEATURES = (
 
 
 
+# Offers whose entry the hybrid ranking may choose (not a doubt about the hearing).
+_REOFFER = frozenset({"close_call", "weak_match"})
+
+
 @dataclass(frozen=True)
 class QuestionFacts:
     """What the lexical matcher knows about the question itself."""
@@ -72,6 +77,8 @@ class DecisionModel:
     veto: float
     answer: float
     rescue: float
+    # A liftable offer below this probability is declined (typed questions only).
+    confirm: float = 0.0
     # An answer whose entry is less like the question than this (cosine) is only offered.
     answer_min_semantic: float = 0.0
 
@@ -94,6 +101,7 @@ class DecisionModel:
             answer=float(thresholds["answer"]),
             rescue=float(thresholds["rescue"]),
             answer_min_semantic=float(thresholds.get("answer_min_semantic", 0.0)),
+            confirm=float(thresholds.get("confirm", 0.0)),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -108,6 +116,7 @@ class DecisionModel:
                 "answer": self.answer,
                 "rescue": self.rescue,
                 "answer_min_semantic": self.answer_min_semantic,
+                "confirm": self.confirm,
             },
         }
 
@@ -169,20 +178,42 @@ def decide(
         if float(ranking.semantic[index]) < model.answer_min_semantic:
             return replace(lexical, action=Action.CONFIRM, reason="semantic_doubt")
         if p < model.veto:
-            return replace(
-                lexical, action=Action.CONFIRM, entry_id=top_id, reason="semantic_doubt"
-            )
+            return _with_entry(lexical, ranking, top_id, Action.CONFIRM, "semantic_doubt")
         return lexical
     if lexical.action is Action.CONFIRM:
         if not facts.liftable:
+            # A named rule's offer stays an offer; the entry offered is the hybrid ranking's
+            # when it is one of the two the words found closest (it is right far more often).
+            close = {c.entry_id for c in lexical.alternatives[:2]}
+            if lexical.reason in _REOFFER and top_id in close:
+                return _with_entry(lexical, ranking, top_id)
             return lexical
         if p >= model.answer:
-            return replace(
-                lexical, action=Action.ANSWER, entry_id=top_id, reason="semantic_match"
-            )
-        return replace(lexical, entry_id=top_id)
+            return _with_entry(lexical, ranking, top_id, Action.ANSWER, "semantic_match")
+        if p >= model.confirm:
+            return _with_entry(lexical, ranking, top_id)
+        return replace(lexical, action=Action.DECLINE, entry_id=None, reason="no_good_match")
     if p >= model.rescue:
-        return replace(
-            lexical, action=Action.CONFIRM, entry_id=top_id, reason="semantic_match"
-        )
+        return _with_entry(lexical, ranking, top_id, Action.CONFIRM, "semantic_match")
     return lexical
+
+
+def _with_entry(
+    lexical: MatchResult,
+    ranking: Ranking,
+    entry_id: str,
+    action: Action | None = None,
+    reason: str | None = None,
+) -> MatchResult:
+    """``lexical`` turned to the hybrid ranking's best entry: its score and alternatives are then
+    the hybrid ranking's (scaled to 0–1), so the entry leads them as the contract says."""
+    alternatives = ranking.best()
+    assert alternatives[0].entry_id == entry_id
+    return replace(
+        lexical,
+        action=action if action is not None else lexical.action,
+        reason=reason if reason is not None else lexical.reason,
+        entry_id=entry_id,
+        score=alternatives[0].score,
+        alternatives=alternatives,
+    )

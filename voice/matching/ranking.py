@@ -42,10 +42,15 @@ class Ranking:
         return self.semantic + LEXICAL_WEIGHT * self.lexical
 
     def best(self) -> tuple[Candidate, ...]:
-        """The top three entries by the hybrid score, with that score."""
+        """The top three entries by the hybrid score, scaled to 0–1 (its largest possible value
+        is 1 + LEXICAL_WEIGHT)."""
         hybrid = self.hybrid
         order = np.argsort(-hybrid, kind="stable")[:3]
-        return tuple(Candidate(self.entry_ids[i], round(float(hybrid[i]), 4)) for i in order)
+        top = 1.0 + LEXICAL_WEIGHT
+        return tuple(
+            Candidate(self.entry_ids[i], round(min(1.0, max(0.0, float(hybrid[i]) / top)), 4))
+            for i in order
+        )
 
     @property
     def top(self) -> int:
