@@ -8,15 +8,22 @@ from voice.audio.speech_activity import SoundRun
 from voice.hearing.transcript import Transcript, WordConfidence
 from voice.kiosk.endpoint import EndpointSettings
 from voice.kiosk.turns import (
+    CONTINUE_GIVE_UP_S,
+    CONTINUE_HOLD_S,
+    CONTINUE_WINDOW_S,
     ECHO_TAIL_S,
     IDLE_AUDIO_S,
+    AnswerHeld,
     BargeIn,
+    ContinueQuestion,
     PlaybackEnded,
     ResetDecoder,
     SpeechStart,
     TurnAction,
     Turns,
     UtteranceEnded,
+    join_open,
+    join_transcripts,
 )
 from voice.matching.commands import Command
 from voice.matching.result import Action, MatchResult
@@ -294,3 +301,127 @@ def test_finishing_forgets_the_utterance() -> None:
     assert _heard(turns, "what", stream_time=2.0, in_speech=True) == [SpeechStart()]
     turns.forget_utterance()
     assert _heard(turns, "what", stream_time=2.0, in_speech=True) == [SpeechStart()]
+
+
+# -- a slow speaker going on after the reply started ---------------------------------------
+
+QUESTION = Transcript(
+    "what are the side effects",
+    tuple(
+        WordConfidence(w, 0.9, i * 0.3, i * 0.3 + 0.25)
+        for i, w in enumerate("what are the side effects".split())
+    ),
+    2.0,
+    30.0,
+)
+
+
+def _replying(turns: Turns, *, command: bool = False, starts_at: float = 10.0) -> None:
+    """The kiosk heard ``QUESTION`` (a quiet room) and starts its reply at ``starts_at``."""
+    for k in range(20):
+        turns.mic_frame(starts_at - 1.0 + k * 0.05, -70.0, echo=False)
+    # Its greeting taught it the room: the microphone hardly hears the kiosk.
+    _speak(turns, "hello", now=starts_at - 5.0, duration_s=1.0)
+    _mic(turns, starts_at - 5.0, starts_at - 4.0, -75.0)
+    turns.stopped_speaking()
+    _speak(turns, "some drugs can make you feel like you have the flu", now=starts_at)
+    turns.replied(QUESTION, None, command, starts_at)
+
+
+def _mic(turns: Turns, start: float, end: float, level_db: float) -> list[ContinueQuestion]:
+    """Microphone frames from ``start`` to ``end`` while the kiosk speaks; what they decided."""
+    decisions = []
+    t = start
+    while t < end - 1e-9:
+        decision = turns.mic_frame(t, level_db, echo=True, stream_time=t - 10.0)
+        if decision is not None:
+            decisions.append(decision)
+        t += 0.05
+    return decisions
+
+
+@pytest.mark.parametrize("resumes_after_s", [0.0, 0.5, 1.4])
+def test_going_on_soon_after_the_reply_started_stops_it_at_once(resumes_after_s: float) -> None:
+    turns = _turns()
+    _replying(turns)
+    resumes = 10.0 + resumes_after_s
+    assert _mic(turns, 10.0, resumes, -90.0) == []  # the patient pauses; the room is quiet
+    decisions: list[ContinueQuestion] = []
+    t = resumes
+    while not decisions and t < resumes + 1.0:
+        decisions = _mic(turns, t, t + 0.05, -20.0)
+        t += 0.05
+    (going_on,) = decisions
+    # Stopped within the hold (plus one frame) of the patient going on.
+    assert t - resumes <= CONTINUE_HOLD_S + 0.1
+    assert going_on.after_s == pytest.approx(resumes_after_s, abs=0.1)
+    # What the patient says from now on is kept when the reply stops.
+    assert turns.playback(playing=False, now=t) == PlaybackEnded(keep_heard=True)
+
+
+def test_going_on_after_the_window_is_not_a_continuation() -> None:
+    turns = _turns()
+    _replying(turns)
+    assert _mic(turns, 10.0, 10.0 + CONTINUE_WINDOW_S + 0.2, -90.0) == []
+    assert _mic(turns, 11.7, 13.0, -20.0) == []
+    # A new question over the reply is a barge-in (talking over), as before.
+    assert turns.talking_over
+
+
+def test_a_short_noise_does_not_stop_the_reply() -> None:
+    turns = _turns()
+    _replying(turns)
+    assert _mic(turns, 10.3, 10.3 + CONTINUE_HOLD_S - 0.01, -20.0) == []
+    assert _mic(turns, 10.4, 11.0, -90.0) == []
+
+
+def test_a_reply_to_a_command_is_never_held() -> None:
+    turns = _turns()
+    _replying(turns, command=True)
+    assert _mic(turns, 10.2, 10.8, -20.0) == []
+
+
+def test_the_rest_of_the_question_is_joined_to_it() -> None:
+    turns = _turns()
+    _replying(turns)
+    assert _mic(turns, 10.5, 10.8, -20.0)
+    rest = _transcript(("of", 0.4), ("the", 0.6), ("treatment", 1.0))
+    joined = turns.join_held(rest, rest)
+    assert joined is not None
+    question, open_heard = joined
+    assert question.text == "what are the side effects of the treatment"
+    assert [w.word for w in question.words][-1] == "treatment"
+    assert question.words[-1].end == pytest.approx(QUESTION.audio_s + 1.0)
+    # The held question's open decoding is unknown (None): the rest's stands alone.
+    assert open_heard is rest
+    assert turns.join_held(rest, rest) is None  # once only
+
+
+def test_a_command_after_the_pause_is_not_joined() -> None:
+    turns = _turns()
+    _replying(turns)
+    assert _mic(turns, 10.5, 10.8, -20.0)
+    assert turns.join_held(_transcript(("stop", 0.4)), None) is None
+
+
+def test_a_continuation_that_brings_no_words_gets_the_question_answered() -> None:
+    turns = _turns()
+    _replying(turns)
+    assert len(_mic(turns, 10.5, 10.8, -20.0)) == 1
+    stopped_at = 10.5 + CONTINUE_HOLD_S
+    turns.playback(playing=False, now=stopped_at)
+    assert _heard(turns, "", stream_time=1.0, captured_at=stopped_at + 1.0) == []
+    actions = _heard(turns, "", stream_time=3.0, captured_at=stopped_at + CONTINUE_GIVE_UP_S + 0.1)
+    assert actions == [AnswerHeld(QUESTION, None)]
+    assert turns.join_held(_transcript(("what", 1.0)), None) is None
+
+
+def test_joined_open_decodings_keep_words_only_when_both_have_them() -> None:
+    first = _transcript(("what", 1.0))
+    second = _transcript(("effects", 1.0))
+    without_words = Transcript("effects", (), 1.0, 0.0)
+    assert join_open(first, second) == join_transcripts(first, second)
+    partly = join_open(first, without_words)
+    assert partly is not None and partly.text == "what effects" and partly.words == ()
+    assert join_open(None, second) is second
+    assert join_open(first, None) is first

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,24 @@ def _parse_words(result: dict[str, Any]) -> list[WordConfidence]:
 
 
 class Decoder:
-    """One streaming recognition session over a loaded model (not thread-safe)."""
+    """One streaming recognition session over a loaded model (not thread-safe).
 
-    def __init__(self, model: Any, phrases: Sequence[str] | None = None) -> None:
+    ``background``: make each next recognizer in a worker thread as soon as the last one is
+    done with, and keep the audio that arrives meanwhile. Making one takes 35 ms with a phrase
+    list and 0.3–0.9 s for the open vocabulary here (Vosk releases the GIL while it works), and
+    a live loop that waited for it could not stop the kiosk's reply in time.
+    """
+
+    def __init__(
+        self, model: Any, phrases: Sequence[str] | None = None, *, background: bool = False
+    ) -> None:
         self._model = model
         self._grammar = None if phrases is None else json.dumps(list(phrases))
+        self._worker = (
+            ThreadPoolExecutor(1, thread_name_prefix="recognizer") if background else None
+        )
+        self._next: Future[Any] | None = None  # the recognizer being made in the worker
+        self._waiting: list[bytes] = []  # audio that came while it was being made
         self._rec: Any = self._new_recognizer()  # None: a fresh one is made on the next chunk
         self._words: list[WordConfidence] = []
         self._texts: list[str] = []
@@ -104,26 +118,52 @@ class Decoder:
 
     def accept(self, chunk: bytes) -> Partial:
         """Feed one chunk; return the current hypothesis (finished segments plus partial)."""
-        if self._rec is None:
+        self._samples += len(chunk) // 2
+        if not self._ready(wait=False):
+            self._waiting.append(chunk)  # decoded once the recognizer is made
+            return Partial(self._hypothesis(), self._last_end(), False, False)
+        chunks = [*self._waiting, chunk]
+        self._waiting = []
+        segment_done = False
+        for piece in chunks:
+            segment_done = self._decode(piece) or segment_done
+        in_speech = any(w != UNKNOWN_WORD for w in self._live_text.split())
+        return Partial(self._hypothesis(), self._last_end(), segment_done, in_speech)
+
+    def _ready(self, wait: bool) -> bool:
+        """Whether a recognizer is there to decode with (making or collecting it if not)."""
+        if self._rec is not None:
+            return True
+        if self._next is None:
             self._rec = self._new_recognizer()
+            return True
+        if not wait and not self._next.done():
+            return False
+        try:
+            self._rec = self._next.result()
+        finally:
+            self._next = None
+        return True
+
+    def _decode(self, chunk: bytes) -> bool:
+        """Decode one chunk with the current recognizer; True when it closed a segment."""
         started = time.perf_counter()
         try:
-            segment_done = self._rec.AcceptWaveform(chunk)
+            segment_done = bool(self._rec.AcceptWaveform(chunk))
             raw = self._rec.Result() if segment_done else self._rec.PartialResult()
         except Exception as exc:
             raise RecognitionError(f"The speech recognizer failed while decoding ({exc}).") from exc
         self._decode_s += time.perf_counter() - started
-        self._samples += len(chunk) // 2
         data = json.loads(raw)
         if segment_done:
             self._take_segment(data)
-            partial_text = ""
+            self._live_text = ""
         else:
-            partial_text = str(data.get("partial", ""))
-        self._live_text = partial_text
-        last_end = self._words[-1].end if self._words else None
-        in_speech = any(w != UNKNOWN_WORD for w in partial_text.split())
-        return Partial(self._hypothesis(), last_end, segment_done, in_speech)
+            self._live_text = str(data.get("partial", ""))
+        return segment_done
+
+    def _last_end(self) -> float | None:
+        return self._words[-1].end if self._words else None
 
     def _hypothesis(self) -> str:
         """The finished segments' text followed by the live partial."""
@@ -141,13 +181,17 @@ class Decoder:
         Word confidences and times come with it only when every word is in a finished segment
         (no live partial): Vosk gives them for finished segments alone.
         """
-        words = () if self._live_text.strip() else tuple(self._words)
+        words = () if self._live_text.strip() or self._waiting else tuple(self._words)
         return Transcript(self._hypothesis(), words, self.stream_time, 0.0)
 
     def finish(self) -> Transcript:
         """Flush the decoder and return everything heard since the last reset."""
-        if self._rec is None:  # nothing fed since the last reset
+        if self._rec is None and not self._waiting:  # nothing fed since the last reset
             return Transcript("", (), self.stream_time, 0.0)
+        self._ready(wait=True)
+        waiting, self._waiting = self._waiting, []
+        for chunk in waiting:
+            self._decode(chunk)
         started = time.perf_counter()
         try:
             data = json.loads(self._rec.FinalResult())
@@ -169,8 +213,8 @@ class Decoder:
 
         A fresh recognizer rather than Vosk's Reset(): Reset() keeps counting word times from
         the first audio ever fed and can keep audio fed just before it. It is made when the next
-        audio comes, not now: with the background vocabulary that takes about 35 ms, which must
-        not delay the reply after ``finish``.
+        audio comes, or at once in the worker (``background``), not here: with the background
+        vocabulary that takes about 35 ms, which must not delay the reply after ``finish``.
         """
         self._rec = None
         self._words = []
@@ -178,6 +222,9 @@ class Decoder:
         self._live_text = ""
         self._samples = 0
         self._decode_s = 0.0
+        self._waiting = []
+        if self._worker is not None and self._next is None:
+            self._next = self._worker.submit(self._new_recognizer)
 
 
 def decode_chunks(

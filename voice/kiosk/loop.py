@@ -27,7 +27,7 @@ from voice.hearing.decoder import Decoder, Partial
 from voice.hearing.policy import judge
 from voice.hearing.recognizer import SpeechRecognizer
 from voice.hearing.transcript import Transcript
-from voice.kiosk.activation import activation_mode
+from voice.kiosk.activation import UtteranceDecision, activation_mode
 from voice.kiosk.captions import CaptionDisplay, logs_off_screen
 from voice.kiosk.dialogue import Dialogue
 from voice.kiosk.echo import frame_levels
@@ -51,9 +51,17 @@ from voice.kiosk.events import (
 from voice.kiosk.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk.settings import EchoCancel, KioskSettings
 from voice.kiosk.status import StatusLog
-from voice.kiosk.turns import BargeIn, ResetDecoder, SpeechStart, Turns, UtteranceEnded
+from voice.kiosk.turns import (
+    AnswerHeld,
+    BargeIn,
+    ContinueQuestion,
+    ResetDecoder,
+    SpeechStart,
+    Turns,
+    UtteranceEnded,
+)
 from voice.matching.matcher import Matcher
-from voice.matching.result import MatchResult
+from voice.matching.result import Action, MatchResult
 from voice.text.normalize import spoken_words
 
 log = logging.getLogger(__name__)
@@ -79,6 +87,8 @@ class Kiosk:
         self.recognizer = SpeechRecognizer(faq, settings.model_path, decoding="phrases")
         self._last_transcript: Transcript | None = None
         self._last_open: Transcript | None = None
+        self._last_result: MatchResult | None = None  # what the dialogue made of the last words
+        self._reply_at: float | None = None  # when the first audio of the latest Say plays
         self.dialogue = Dialogue(faq, self._match_heard, settings.dialogue())
         self.activation = activation_mode(settings.activation, settings.wake_phrase)
         self.turns = Turns(
@@ -95,9 +105,11 @@ class Kiosk:
         # The phrase-list decoder drives endpointing and matching; the open-vocabulary one runs
         # beside it as a second witness (see voice.hearing.policy.judge).
         self.decoder = Decoder(
-            self.recognizer.model, self.activation.decoder_phrases(self.recognizer.phrases)
+            self.recognizer.model,
+            self.activation.decoder_phrases(self.recognizer.phrases),
+            background=True,
         )
-        self.open_decoder = Decoder(self.recognizer.model)
+        self.open_decoder = Decoder(self.recognizer.model, background=True)
         self.activity = SpeechActivity()
         self.noise = NoiseMeter()
         self._last_level: float | None = None  # speech above background of the last question
@@ -110,13 +122,16 @@ class Kiosk:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
         heard = self._last_transcript
         if heard is not None and heard.clean_text == text:
-            return judge(
+            result = judge(
                 self.matcher,
                 heard,
                 self._last_open,
                 speech_to_background_db=self._last_level,
             )
-        return self.matcher.match(text, confidence)
+        else:
+            result = self.matcher.match(text, confidence)
+        self._last_result = result
+        return result
 
     # -- running ----------------------------------------------------------------------------
 
@@ -234,7 +249,11 @@ class Kiosk:
             self._reset_decoder("recognizer_error")
             return
         echo = self.turns.in_echo_window(self.speaker.is_playing(), time.monotonic())
-        self.turns.mic_frame(chunk.captured_at, rms_dbfs(chunk.pcm), echo)
+        going_on = self.turns.mic_frame(
+            chunk.captured_at, rms_dbfs(chunk.pcm), echo, self.decoder.stream_time
+        )
+        if going_on is not None:
+            self._continue_question(going_on)
         self._on_partial(partial, chunk.captured_at, echo)
 
     def _hearing_own_output(self) -> bool:
@@ -297,6 +316,9 @@ class Kiosk:
                 self._barge_in(action)
             elif isinstance(action, UtteranceEnded):
                 self._finish_utterance(action.speech_end, action.needed_s)
+            elif isinstance(action, AnswerHeld):
+                self.status.write("held_question_answered")
+                self._ask(action.question, action.open_heard)
 
     def _barge_in(self, barge: BargeIn) -> None:
         self.status.write(
@@ -319,11 +341,18 @@ class Kiosk:
             self._reset_decoder("barge_in_command")
             self._dispatch(Heard(at=time.monotonic(), text="stop", confidence=1.0))
 
+    def _continue_question(self, going_on: ContinueQuestion) -> None:
+        """The patient was only pausing: stop the reply at once and hear the rest."""
+        self._stop_speaking()
+        self.status.write("continue_question", after_ms=round(going_on.after_s * 1000))
+        self.status.write("stop_speaking", cause="continue")
+        self._dispatch(SpeechStarted(at=time.monotonic()))
+
     def _finish_utterance(self, speech_end_wall: float, needed_s: float) -> None:
         try:
             self._handle_utterance(speech_end_wall, needed_s)
         finally:
-            # Its next recognizer is made on the next chunk, after the reply has started.
+            # Its next recognizer is made in the background while the reply starts.
             self.open_decoder.reset()
 
     def _handle_utterance(self, speech_end_wall: float, needed_s: float) -> None:
@@ -343,9 +372,15 @@ class Kiosk:
             return
         final_at = time.monotonic()
         transcript, self._last_open = self.turns.finished(transcript, open_heard)
+        joined = self.turns.join_held(transcript, self._last_open)
+        if joined is not None:
+            # The rest of a question whose reply was stopped: one question, already let in.
+            transcript, self._last_open = joined
+            decision = UtteranceDecision(question=transcript)
+        else:
+            decision = self.activation.utterance(transcript)
         if self.settings.log_transcripts:
             log.info("heard: %s", transcript.clean_text)
-        decision = self.activation.utterance(transcript)
         if decision.woke:
             self.status.write("wake")
         if decision.cue:
@@ -361,17 +396,32 @@ class Kiosk:
             final_ms=round((final_at - endpoint_at) * 1000, 1),
             silence_needed_ms=round(needed_s * 1000),
             words=len(text.split()),
+            continued=joined is not None,
         )
         if not text:
             return
+        self._ask(transcript, self._last_open)
+        self.activation.answered()
+
+    def _ask(self, transcript: Transcript, open_heard: Transcript | None) -> None:
+        """Pass a question to the dialogue; its reply can be stopped if the patient goes on."""
         self._last_transcript = transcript
+        self._last_open = open_heard
+        self._last_result = None
+        self._reply_at = None
         confidence = transcript.confidence
         self._dispatch(
             Heard(
-                at=time.monotonic(), text=text, confidence=1.0 if confidence is None else confidence
+                at=time.monotonic(),
+                text=transcript.clean_text,
+                confidence=1.0 if confidence is None else confidence,
             )
         )
-        self.activation.answered()
+        result = self._last_result
+        if self._reply_at is not None and result is not None:
+            self.turns.replied(
+                transcript, open_heard, result.action is Action.COMMAND, self._reply_at
+            )
 
     def _reset_decoder(self, reason: str) -> None:
         self.status.write("decoder_reset", reason=reason, at_s=round(self.decoder.stream_time, 2))
@@ -430,6 +480,7 @@ class Kiosk:
             levels = frame_levels(audio.samples, audio.sample_rate, action.volume)
             self.turns.played(starts_at, levels)
             if first:
+                self._reply_at = starts_at
                 self.status.write(
                     "say",
                     kind=action.kind.value,

@@ -4,6 +4,11 @@ The kiosk must never answer itself: while it speaks (and briefly after), words t
 what it is saying are treated as its own echo, and only other words can interrupt it (barge-in).
 When it is quiet, the words heard so far decide when the patient has finished (see
 voice/kiosk/endpoint.py). ``Turns`` takes what the loop hears and plays and returns what to do.
+
+Older speakers pause to find a word, and a pause long enough to end the utterance starts a
+reply. Replies stay fast: instead of waiting longer, a patient who goes on within
+``CONTINUE_WINDOW_S`` of the reply starting stops it at once (``ContinueQuestion``), and what
+they say next is joined to the question before it is matched (``Turns.join_held``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from voice.audio.speech_activity import SoundRun
-from voice.hearing.transcript import UNKNOWN_WORD, Transcript
+from voice.hearing.transcript import UNKNOWN_WORD, Transcript, WordConfidence
 from voice.kiosk.echo import DoubleTalkDetector, EchoReference, open_without_echo, without_echo
 from voice.kiosk.endpoint import EndpointSettings, assess
 from voice.matching.commands import Command
@@ -33,6 +38,13 @@ STOP_OVER_ECHO = frozenset({"top"})
 COMMAND_TAIL_WORDS = 3
 # A decoder that has heard nothing for this long is reset, to keep it small.
 IDLE_AUDIO_S = 30.0
+# The patient going on this soon after the reply to their question started was only pausing.
+CONTINUE_WINDOW_S = 1.5
+# How long the microphone must stay above the echo to count as the patient going on. Short:
+# every frame the kiosk keeps talking is talking over the patient (issue 15 allows 0.3 s).
+CONTINUE_HOLD_S = 0.1
+# A stopped reply whose continuation brought no words (a cough, a chair) is answered after all.
+CONTINUE_GIVE_UP_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,22 @@ class UtteranceEnded:
     needed_s: float  # the silence that ended it
 
 
-TurnAction = ResetDecoder | SpeechStart | BargeIn | UtteranceEnded
+@dataclass(frozen=True)
+class ContinueQuestion:
+    """The patient goes on with the question the kiosk has started to answer: stop the reply."""
+
+    after_s: float  # how long after the reply started the patient went on
+
+
+@dataclass(frozen=True)
+class AnswerHeld:
+    """A reply was stopped for a continuation that never came: answer the question after all."""
+
+    question: Transcript
+    open_heard: Transcript | None
+
+
+TurnAction = ResetDecoder | SpeechStart | BargeIn | UtteranceEnded | AnswerHeld
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,15 @@ class _Utterance:
     segment_end: float | None = None  # end of the last word of a finished segment
     complete: bool = False  # the text so far is a confident answer or a command
     is_command: bool = False
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A question the kiosk is replying to (or stopped replying to, waiting for the rest)."""
+
+    transcript: Transcript
+    open_heard: Transcript | None
+    since: float  # monotonic: when the reply started, or when it was stopped
 
 
 @dataclass
@@ -115,7 +151,11 @@ class Turns:
         self.speaking = _Speaking()
         self.echo_ref = EchoReference()
         self.double_talk = DoubleTalkDetector()
+        # The same test with a short hold: the patient going on after a pause (see the module).
+        self.going_on = DoubleTalkDetector(hold_s=CONTINUE_HOLD_S)
         self.talking_over = False
+        self._reply: _Question | None = None  # the question whose reply may still be stopped
+        self._held: _Question | None = None  # a stopped reply's question, awaiting the rest
         self._queued_until = 0.0  # monotonic time the queued speech will have been played
         self._barged_in = False
         self._barge_echo: tuple[float, set[str]] | None = None
@@ -168,15 +208,57 @@ class Turns:
 
     # -- hearing ----------------------------------------------------------------------------
 
-    def mic_frame(self, captured_at: float, level_db: float, echo: bool) -> None:
-        """A microphone frame's level: learns the room, and whether someone talks over us."""
-        if echo:
-            ref = self.echo_ref.level_near(captured_at, before_s=ECHO_WINDOW_S)
-            self.talking_over = self.double_talk.frame(captured_at, level_db, ref)
-            log.debug("echo t=%.3f mic=%.1f ref=%.1f", captured_at, level_db, ref)
-        else:
+    def replied(
+        self, question: Transcript, open_heard: Transcript | None, command: bool, starts_at: float
+    ) -> None:
+        """The reply to ``question`` starts playing at ``starts_at``; a command's is never held."""
+        self._reply = None if command else _Question(question, open_heard, starts_at)
+
+    def mic_frame(
+        self, captured_at: float, level_db: float, echo: bool, stream_time: float = 0.0
+    ) -> ContinueQuestion | None:
+        """A microphone frame's level: learns the room, and whether someone talks over us.
+
+        Returns ``ContinueQuestion`` when the patient goes on with the question being answered.
+        """
+        if not echo:
             self.double_talk.listen_frame(level_db)
+            self.going_on.listen_frame(level_db)
             self.talking_over = False
+            return None
+        ref = self.echo_ref.level_near(captured_at, before_s=ECHO_WINDOW_S)
+        self.talking_over = self.double_talk.frame(captured_at, level_db, ref)
+        going_on = self.going_on.frame(captured_at, level_db, ref)
+        log.debug("echo t=%.3f mic=%.1f ref=%.1f", captured_at, level_db, ref)
+        reply = self._reply
+        if reply is None:
+            return None
+        after_s = captured_at - CONTINUE_HOLD_S - reply.since
+        if after_s > CONTINUE_WINDOW_S:
+            self._reply = None  # the patient listened: a new question is a barge-in
+            return None
+        if not going_on:
+            return None
+        self._reply = None
+        self._held = _Question(reply.transcript, reply.open_heard, captured_at)
+        self._hand_over(stream_time)
+        return ContinueQuestion(after_s=max(0.0, after_s))
+
+    def join_held(
+        self, transcript: Transcript, open_heard: Transcript | None
+    ) -> tuple[Transcript, Transcript | None] | None:
+        """The stopped question joined with this utterance, its continuation (None: no such).
+
+        A control phrase on its own ("stop", "yes") is not a continuation: it is handled as
+        itself, and the held question is dropped.
+        """
+        held, self._held = self._held, None
+        if held is None or self._classify_command(transcript.clean_text) is not None:
+            return None
+        return (
+            join_transcripts(held.transcript, transcript),
+            join_open(held.open_heard, open_heard),
+        )
 
     def own_words(self, words: Sequence[str]) -> list[str]:
         """Heard words that are not part of what the kiosk is (or was just) saying."""
@@ -200,6 +282,15 @@ class Turns:
             barge = self._barge_in(words, stream_time)
             return [barge] if barge is not None else []
         actions: list[TurnAction] = []
+        held = self._held
+        if (
+            held is not None
+            and not words
+            and self.utterance.first_word_at is None
+            and captured_at - held.since > CONTINUE_GIVE_UP_S
+        ):
+            self._held = None
+            actions.append(AnswerHeld(held.transcript, held.open_heard))
         if self.speaking.words:
             # The echo tail just ended: keep what was heard in it only if it is not our echo.
             if words and not self.own_words(words):
@@ -259,13 +350,18 @@ class Turns:
             talking_over=self.talking_over,
             echo_gain_db=self.double_talk.echo_gain_db,
         )
+        self._reply = None
+        self._hand_over(stream_time)
+        return barge
+
+    def _hand_over(self, stream_time: float) -> None:
+        """The patient takes the turn from the kiosk at ``stream_time`` (decoder seconds)."""
         # The hypothesis so far also holds our own echo: remember what and until when, so the
         # finished utterance can drop it (see voice.kiosk.echo.without_echo).
         self._barge_echo = (stream_time, set(self.speaking.words))
         self.speaking = _Speaking()
         self.echo_ref.clear()
         self._barged_in = True
-        return barge
 
     def _command_at_end(self, own: list[str]) -> tuple[Command, float] | None:
         """A control phrase in what was heard over the kiosk: all of it, or its last words.
@@ -306,3 +402,28 @@ class Turns:
     def _reset(self, reason: str) -> ResetDecoder:
         self.forget_utterance()
         return ResetDecoder(reason)
+
+
+def join_transcripts(first: Transcript, second: Transcript) -> Transcript:
+    """One question from two utterances; the second's word times follow the first's audio."""
+    shifted = tuple(
+        WordConfidence(w.word, w.conf, w.start + first.audio_s, w.end + first.audio_s)
+        for w in second.words
+    )
+    return Transcript(
+        " ".join(t for t in (first.text, second.text) if t),
+        first.words + shifted,
+        first.audio_s + second.audio_s,
+        first.decode_ms + second.decode_ms,
+    )
+
+
+def join_open(first: Transcript | None, second: Transcript | None) -> Transcript | None:
+    """The open decoder's hypotheses joined (its words only when both parts have them)."""
+    if first is None or second is None:
+        return second if first is None else first
+    joined = join_transcripts(first, second)
+    if not (first.words and second.words):
+        # Word confidences for only part of the text would speak for all of it.
+        joined = Transcript(joined.text, (), joined.audio_s, joined.decode_ms)
+    return joined
