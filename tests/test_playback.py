@@ -43,12 +43,13 @@ def test_cue_is_two_soft_short_notes(kind: Cue, rising: bool) -> None:
     assert (second > first) is rising
 
 
-def test_to_float_applies_gain_and_clips() -> None:
+def test_to_float_applies_gain_and_limits() -> None:
     audio = SpeechAudio(samples=np.array([16384, -16384, 32767], dtype=np.int16), sample_rate=8000)
     out = _to_float(audio, 0.5, 8000)
     assert out.dtype == np.float32
     assert out.tolist() == pytest.approx([0.25, -0.25, 0.5], abs=1e-4)
-    assert _to_float(audio, 3.0, 8000).max() == 1.0
+    # Too loud: the whole sentence is scaled to the limit, keeping the ratios.
+    assert _to_float(audio, 3.0, 8000).tolist() == pytest.approx([0.472, -0.472, 0.944], abs=1e-3)
 
 
 @pytest.mark.parametrize(("source", "target"), [(22050, 48000), (22050, 44100), (22050, 16000)])
@@ -440,3 +441,15 @@ def test_no_output_device_gives_device_error(tmp_path: Path) -> None:
         pytest.skip("this machine has a real output device")
     assert "No default speaker was found" in result["play"]
     assert "Connect a speaker or headset" in result["play"]
+
+
+def test_a_loud_sentence_is_turned_down_not_clipped() -> None:
+    """At the top volume steps a sentence is scaled below full scale instead of clipped."""
+    from voice.audio.speaker import _to_float
+
+    tone = (np.sin(np.arange(22050) * 0.05) * 30000).astype(np.int16)
+    loud = _to_float(SpeechAudio(tone, 22050), volume=2.0, target_rate=22050)
+    assert float(np.max(np.abs(loud))) <= 0.945
+    # The shape is kept (scaled, no flat tops).
+    expected = tone.astype(np.float32) / float(np.max(np.abs(tone))) * float(np.max(np.abs(loud)))
+    assert np.allclose(loud, expected, atol=1e-4)

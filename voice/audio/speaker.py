@@ -359,6 +359,10 @@ class Speaker:
             self._drained.set()
 
 
+# The highest sample a sentence may reach after the volume gain (about -0.5 dBFS).
+_PEAK_LIMIT = 0.944
+
+
 def _to_float(audio: SpeechAudio, volume: float, target_rate: int) -> FloatArray:
     """Convert int16 speech to float32 at target_rate with the volume gain applied."""
     samples: FloatArray = audio.samples.astype(np.float32) * np.float32(volume / 32768.0)
@@ -367,5 +371,10 @@ def _to_float(audio: SpeechAudio, volume: float, target_rate: int) -> FloatArray
         # as it is). The anti-aliased resampler costs about 8 ms per second of speech at 48 kHz,
         # against 2 ms for linear interpolation, once per sentence before it starts.
         samples = resample(samples, audio.sample_rate, target_rate)
-    clipped: FloatArray = np.clip(samples, -1.0, 1.0).astype(np.float32)
-    return clipped
+    # At the loudest volume steps a sentence's peaks would pass full scale: turn that sentence
+    # down just enough instead of clipping it (clipping distorts speech for hearing aids).
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak > _PEAK_LIMIT:
+        samples = samples * np.float32(_PEAK_LIMIT / peak)
+    limited: FloatArray = np.clip(samples, -1.0, 1.0).astype(np.float32)
+    return limited
