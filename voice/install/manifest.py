@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,11 +151,13 @@ def unlisted_files(path: Path, manifest: Manifest) -> list[str]:
     return sorted(name for name in found if name not in pinned)
 
 
-def _problems(path: Path, manifest: Manifest, digest: Callable[[Path], str]) -> list[str]:
-    """What differs between the folder and the manifest; hashes only for files of the right size."""
+def pinned_file_problems(
+    folder: Path, files: Iterable[PinnedFile], digest: Callable[[Path], str]
+) -> list[str]:
+    """Pinned files that are missing, of the wrong size, or (right size) of the wrong hash."""
     problems: list[str] = []
-    for pinned in manifest.files:
-        file = path / pinned.path
+    for pinned in files:
+        file = folder / pinned.path
         if not file.is_file():
             problems.append(f"{pinned.path} is missing")
             continue
@@ -164,6 +166,12 @@ def _problems(path: Path, manifest: Manifest, digest: Callable[[Path], str]) -> 
             problems.append(f"{pinned.path} has {size} bytes instead of {pinned.size}")
         elif digest(file) != pinned.sha256:
             problems.append(f"{pinned.path} has the wrong checksum")
+    return problems
+
+
+def _problems(path: Path, manifest: Manifest, digest: Callable[[Path], str]) -> list[str]:
+    """What differs between the folder and the manifest; hashes only for files of the right size."""
+    problems = pinned_file_problems(path, manifest.files, digest)
     problems += [f"{name} is not part of the model" for name in unlisted_files(path, manifest)]
     return problems
 
@@ -270,15 +278,4 @@ def embedding_problems(
     folder: Path, manifest: EmbeddingManifest, digest: Callable[[Path], str] = sha256_file
 ) -> list[str]:
     """What differs between an embedding-model folder and the manifest (empty: intact)."""
-    problems: list[str] = []
-    for pinned in manifest.files:
-        file = folder / pinned.path
-        if not file.is_file():
-            problems.append(f"{pinned.path} is missing")
-            continue
-        size = file.stat().st_size
-        if size != pinned.size:
-            problems.append(f"{pinned.path} has {size} bytes instead of {pinned.size}")
-        elif digest(file) != pinned.sha256:
-            problems.append(f"{pinned.path} has the wrong checksum")
-    return problems
+    return pinned_file_problems(folder, manifest.files, digest)
