@@ -139,6 +139,23 @@ def test_a_confirmed_question_is_answered_after_yes(kiosk: KioskProcess, tmp_pat
     assert best_answer(heard, ANSWERS)[0] == "covid", heard
 
 
+def test_a_bare_no_answers_did_you_mean(kiosk: KioskProcess) -> None:
+    # Issue 15: a lone "no" used to be heard as "know"; the yes/no grammar hears it.
+    asked = time.monotonic()
+    kiosk.say_into_mic(spoken("does it hurt"))
+    confirm = kiosk.wait_for(lambda e: e["event"] == "say", timeout=30, after=asked)
+    assert confirm["kind"] == "confirm", confirm
+    kiosk.wait_quiet(after=confirm["t"])
+    answered = time.monotonic()
+    kiosk.say_into_mic(spoken("No."))
+    reply = kiosk.wait_for(lambda e: e["event"] == "say", timeout=30, after=answered)
+    (heard,) = [e for e in kiosk.events() if e["t"] >= answered and e["event"] == "utterance"]
+    assert heard["short_answer"] is True, heard
+    # "No" to "Did you mean …?": the kiosk asks the patient to put it another way.
+    assert reply["kind"] == "prompt", reply
+    kiosk.wait_quiet(after=reply["t"])
+
+
 def test_a_new_question_talks_over_the_kiosk(kiosk: KioskProcess, tmp_path: Path) -> None:
     asked_at = time.monotonic()
     kiosk.say_into_mic(spoken("what are the worst side effects of immunotherapy"))

@@ -24,9 +24,12 @@ from voice.content.loader import default_content_dir, load_content
 from voice.content.schema import Faq
 from voice.errors import DeviceError, RecognitionError, SpeechError, VoiceError
 from voice.hearing.decoder import Decoder, Partial
+from voice.hearing.grammar import Expecting, choose_short
+from voice.hearing.model import locate_model
 from voice.hearing.policy import judge
 from voice.hearing.recognizer import SpeechRecognizer
 from voice.hearing.transcript import Transcript
+from voice.hearing.vocabulary import load_vocabulary
 from voice.kiosk.activation import UtteranceDecision, activation_mode
 from voice.kiosk.captions import CaptionDisplay, logs_off_screen
 from voice.kiosk.dialogue import Dialogue
@@ -41,6 +44,7 @@ from voice.kiosk.events import (
     KeyPressed,
     Listen,
     Say,
+    SayKind,
     Show,
     SpeechFinished,
     SpeechStarted,
@@ -50,6 +54,7 @@ from voice.kiosk.events import (
 )
 from voice.kiosk.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk.settings import EchoCancel, KioskSettings
+from voice.kiosk.short_answers import ShortAnswerDecoder
 from voice.kiosk.status import StatusLog
 from voice.kiosk.turns import (
     AnswerHeld,
@@ -60,6 +65,7 @@ from voice.kiosk.turns import (
     Turns,
     UtteranceEnded,
 )
+from voice.matching.commands import Command, command_phrases
 from voice.matching.matcher import Matcher
 from voice.matching.result import Action, MatchResult
 from voice.text.normalize import spoken_words
@@ -110,6 +116,13 @@ class Kiosk:
             background=True,
         )
         self.open_decoder = Decoder(self.recognizer.model, background=True)
+        # The third: yes/no and the commands only, for short answers (voice.hearing.grammar).
+        self.short_decoder = ShortAnswerDecoder(
+            self.recognizer.model,
+            command_phrases(self.matcher.language),
+            load_vocabulary(locate_model(settings.model_path)),
+            background=True,
+        )
         self.activity = SpeechActivity()
         self.noise = NoiseMeter()
         self._last_level: float | None = None  # speech above background of the last question
@@ -117,6 +130,11 @@ class Kiosk:
         self._last_tick = 0.0
         self._own_output: str | None = None  # set by the capture watcher
         self._deaf = False  # not listening: the microphone is the kiosk's own output
+
+    def _command_in(self, text: str) -> Command | None:
+        """The control phrase this whole text is, if any."""
+        found = self.matcher.classify_command(text)
+        return None if found is None else found[0]
 
     def _match_heard(self, text: str, confidence: float) -> MatchResult:
         """The dialogue's matcher: spoken questions are judged with their word confidences."""
@@ -244,6 +262,7 @@ class Kiosk:
             # On the phrase-list decoder's stream clock; the noise meter takes the same levels.
             self.noise.add(self.activity.feed(chunk.pcm))
             self.open_decoder.accept(chunk.pcm)
+            self.short_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -366,6 +385,7 @@ class Kiosk:
             # skips its final lattice pass (about 90 ms here) before the kiosk can answer. Its
             # word confidences come with it when its own segment has already closed.
             open_heard = self.open_decoder.so_far()
+            short = self.short_decoder.finish()
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -373,11 +393,16 @@ class Kiosk:
         final_at = time.monotonic()
         transcript, self._last_open = self.turns.finished(transcript, open_heard)
         joined = self.turns.join_held(transcript, self._last_open)
+        short_answer = False
         if joined is not None:
             # The rest of a question whose reply was stopped: one question, already let in.
             transcript, self._last_open = joined
             decision = UtteranceDecision(question=transcript)
         else:
+            # A short answer the grammar heard surely stands for what the others heard.
+            chosen = choose_short(transcript, self._last_open, short, self._command_in)
+            short_answer = chosen[0] is not transcript
+            transcript, self._last_open = chosen
             decision = self.activation.utterance(transcript)
         if self.settings.log_transcripts:
             log.info("heard: %s", transcript.clean_text)
@@ -397,6 +422,7 @@ class Kiosk:
             silence_needed_ms=round(needed_s * 1000),
             words=len(text.split()),
             continued=joined is not None,
+            short_answer=short_answer,
         )
         if not text:
             return
@@ -409,6 +435,7 @@ class Kiosk:
         self._last_open = open_heard
         self._last_result = None
         self._reply_at = None
+        self.short_decoder.expect(Expecting.COMMAND)  # a "Did you mean" below says otherwise
         confidence = transcript.confidence
         self._dispatch(
             Heard(
@@ -429,6 +456,7 @@ class Kiosk:
         self.activity.reset()
         self.noise.reset()
         self.open_decoder.reset()
+        self.short_decoder.reset()
         self.turns.forget_utterance()
 
     # -- acting -----------------------------------------------------------------------------
@@ -447,6 +475,8 @@ class Kiosk:
             # Before a greeting or at goodbye, never after: the greeting stays up while spoken.
             self.captions.clear()
         elif isinstance(action, Say):
+            if action.kind is SayKind.CONFIRM:
+                self.short_decoder.expect(Expecting.YES_NO)
             self._say(action, event_at, decided_at)
         elif isinstance(action, StopSpeaking):
             self._stop_speaking()
@@ -456,6 +486,7 @@ class Kiosk:
         elif isinstance(action, EndSession):
             # Goodbye or no one there: in wake-phrase mode the kiosk waits to be called again.
             self.status.write("end_session")
+            self.short_decoder.expect(Expecting.COMMAND)
             self.activation.session_ended()
 
     def _say(self, action: Say, event_at: float, decided_at: float) -> None:
