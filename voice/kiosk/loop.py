@@ -52,6 +52,7 @@ from voice.kiosk.events import (
     StopSpeaking,
     Tick,
 )
+from voice.kiosk.health import Health, Log, Part, write_health_file
 from voice.kiosk.keys import PUSH_TO_TALK, KeyReader
 from voice.kiosk.settings import EchoCancel, KioskSettings
 from voice.kiosk.short_answers import ShortAnswerDecoder
@@ -104,6 +105,8 @@ class Kiosk:
         )
         self.captions = CaptionDisplay(enabled=settings.captions, style=settings.caption_style)
         self.status = StatusLog(settings.status_file)
+        self.health = Health()
+        self._health_written = 0.0
         self.synth = open_speech(settings.voice, faq.pronunciations)
         self.speaker = Speaker(parse_device(settings.output_device))
         self.mic = Microphone(parse_device(settings.input_device))
@@ -206,22 +209,47 @@ class Kiosk:
             return
 
     def _open_microphone(self) -> None:
-        told = False
         while not self.stop_requested.is_set():
             try:
                 self.mic.open()
                 self.status.write("microphone_open")
-                if told:
-                    log.warning("The microphone is working now.")
+                self._report_health(Part.MICROPHONE, True)
                 return
             except DeviceError as exc:
-                # One clear sentence, then quiet retries until the device appears.
-                if not told:
-                    log.warning("%s The kiosk keeps trying.", exc)
-                    told = True
-                else:
-                    log.debug("%s", exc)
+                # One clear sentence, then quiet retries (and a rare reminder) until it appears.
+                self._report_health(Part.MICROPHONE, False, f"{exc} The kiosk keeps trying.")
                 self.stop_requested.wait(RETRY_S)
+
+    def _report_health(self, part: Part, ok: bool, detail: str = "") -> None:
+        """Log a part's state once when it changes (and rarely while it stays broken), show
+        "not listening" on the screen, and keep the health file up to date."""
+        now = time.monotonic()
+        decision = self.health.report(part, ok, now, detail)
+        if decision is Log.FAILING:
+            log.warning("%s", detail)
+        elif decision is Log.REMINDER:
+            log.warning("Still not working: %s", detail)
+        elif decision is Log.RECOVERED:
+            log.warning("The %s is working again.", part.value)
+        if decision is not Log.NOTHING:
+            self.status.write("health", part=part.value, ok=ok)
+            if part is Part.MICROPHONE:
+                self.captions.status(
+                    "Listening." if ok else "Not listening: the microphone is not working. "
+                    "Please ask a member of staff."
+                )
+        if decision in (Log.FAILING, Log.RECOVERED) or now - self._health_written >= 30:
+            self._write_health(now)
+
+    def _write_health(self, now: float) -> None:
+        path = self.settings.health_file
+        self._health_written = now
+        if path is None:
+            return
+        try:
+            write_health_file(path, self.health.line(now, time.time()))
+        except OSError as exc:
+            log.debug("health file %s: %s", path, exc)
 
     def _watch_capture(self) -> None:
         """Check now and then, in the background, that the microphone is not our own output."""
@@ -246,10 +274,12 @@ class Kiosk:
         if now - self._last_tick >= 1.0:
             self._last_tick = now
             self._dispatch(Tick(at=now))
+            if now - self._health_written >= 30:
+                self._write_health(now)
         self._poll_keys()
         self._poll_speaker()
         if not self.mic.active:
-            log.warning("The microphone stopped. Reconnecting.")
+            self._report_health(Part.MICROPHONE, False, "The microphone stopped. Reconnecting.")
             self.status.write("microphone_lost")
             self.mic.close()
             self._open_microphone()
@@ -499,15 +529,17 @@ class Kiosk:
                 audio = self.synth.synthesize(sentence, action.rate_wpm)
             except SpeechError as exc:
                 # Captions already show the text; keep running without the voice.
-                log.warning("Speech is not available: %s", exc)
+                self._report_health(Part.SPEECH, False, f"Speech is not available: {exc}")
                 return
+            self._report_health(Part.SPEECH, True)
             # When this audio will reach the speaker: after everything already queued.
             starts_at = self.turns.queue(time.monotonic(), audio.duration_s)
             try:
                 self.speaker.play(audio, action.volume)
             except DeviceError as exc:
-                log.warning("The speaker is not available: %s", exc)
+                self._report_health(Part.SPEAKER, False, f"The speaker is not available: {exc}")
                 return
+            self._report_health(Part.SPEAKER, True)
             levels = frame_levels(audio.samples, audio.sample_rate, action.volume)
             self.turns.played(starts_at, levels)
             if first:

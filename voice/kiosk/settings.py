@@ -73,6 +73,7 @@ class KioskSettings:
     max_question_s: float = _ENDPOINT.max_utterance_s
     log_transcripts: bool = False
     status_file: Path | None = None
+    health_file: Path | None = None
     # Off until the canceller is proven with the kiosk's own streams: in the test room it removed
     # 21 dB of echo for paplay, but not yet for the kiosk (see voice/audio/echo_cancel.py).
     echo_cancel: EchoCancel = EchoCancel.OFF
@@ -258,6 +259,13 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         help="write kiosk events (timings, actions; no words) as JSON lines, for tests and "
         "benchmarks (the file is replaced)",
     )
+    run.add_argument(
+        "--health-file",
+        type=Path,
+        metavar="FILE",
+        help="keep one JSON line in FILE saying whether the microphone, speaker and speech "
+        "work, for the clinic's monitoring (rewritten on every change and every 30 s)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> KioskSettings:
@@ -327,5 +335,6 @@ def settings_from_args(args: argparse.Namespace) -> KioskSettings:
         max_question_s=args.max_question,
         log_transcripts=args.log_transcripts,
         status_file=args.status_file,
+        health_file=args.health_file,
         echo_cancel=EchoCancel(args.echo_cancel),
     )
