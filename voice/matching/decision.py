@@ -64,6 +64,10 @@ class QuestionFacts:
     # The lexical decision is a confirm only because its score fell short of the answer bar;
     # not a named rule's (one stray word, a WordNet relation, a close call, unsure hearing).
     liftable: bool = False
+    # A speech transcript: the speech policy (voice/hearing/policy.py) weighs how well it was
+    # heard, so the embedding neither lifts nor doubts its answer here; it only picks the entry
+    # a "Did you mean …?" offers.
+    heard: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ def decide(
     )
     top_id = ranking.entry_ids[ranking.top]
     if lexical.action is Action.ANSWER:
+        if facts.heard:
+            return lexical
         index = ranking.entry_ids.index(lexical.entry_id) if lexical.entry_id else ranking.top
         if float(ranking.semantic[index]) < model.answer_min_semantic:
             return replace(lexical, action=Action.CONFIRM, reason="semantic_doubt")

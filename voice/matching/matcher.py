@@ -511,6 +511,7 @@ class Matcher:
             other_subject=self._other_subject(text, words, ranking.top),
             # A heard question is not lifted here: the speech policy weighs the hearing (its
             # open_agrees rule lifts an offer two hearings agree on).
+            heard=heard,
             liftable=(
                 not heard
                 and result.action is Action.CONFIRM
