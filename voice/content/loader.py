@@ -642,7 +642,7 @@ class _Loader:
                     line,
                     f"pronunciations.{written}",
                     'Each line of [pronunciations] must be "written word" = "how to say it", '
-                    'with text on both sides, like "pembrolizumab" = "pem bro LIZ oo mab".',
+                    'with text on both sides, like "amlodipine" = "am LOD i peen".',
                 )
                 continue
             folded = written.strip().casefold()

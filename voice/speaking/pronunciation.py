@@ -22,7 +22,7 @@ class Pronunciations:
         if not self.table:
             return
         spoken = {written.casefold(): said for written, said in self.table}
-        # Longest first, so "COVID-19" is replaced before "COVID".
+        # Longest first, so "X-19" is replaced before "X".
         words = sorted(spoken, key=len, reverse=True)
         alternatives = "|".join(re.escape(word) for word in words)
         # Not inside a longer word: no letter, digit or joining hyphen on either side.
