@@ -48,7 +48,7 @@ class Run:
 
 
 def _transcribe(*files: Path, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
-    """Run `voice transcribe` and measure this one child's peak RSS with wait4()."""
+    """Run `voice transcribe` and measure this one child's peak RSS."""
     with (
         open(os.devnull, "rb") as stdin,
         _Capture() as out,
@@ -65,14 +65,34 @@ def _transcribe(*files: Path, env: dict[str, str] | None = None, timeout: float 
         )
         watchdog = threading.Timer(timeout, proc.kill)
         watchdog.start()
+        # The child's own high-water mark (VmHWM, reset by exec), read until it exits.
+        # wait4()'s ru_maxrss is not used: on Linux it counts the forked copy of this pytest
+        # process too, which in a full suite run is hundreds of MB.
+        peak_kb = 0
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            while True:
+                peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+                pid, status = os.waitpid(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                time.sleep(0.05)
         finally:
             watchdog.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
-    # Linux reports ru_maxrss in kilobytes.
-    return Run(proc.returncode, out.text, err.text, usage.ru_maxrss / 1024, seconds)
+    return Run(proc.returncode, out.text, err.text, peak_kb / 1024, seconds)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """A running process's peak resident memory so far, in kB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class _Capture:
