@@ -1,8 +1,9 @@
 """Fit the calibrated decision (voice/matching/decision.py) and validate it leave-one-FAQ-out.
 
-Three FAQs' labelled questions: immunotherapy (content/, tests/data/{typed,dev,fresh,blind,
-near_miss}_eval.tsv), blood pressure and hospital visit (tests/data/faqs/<name>/eval.tsv). The
-blind.tsv files under tests/data/faqs/ are never read here: they are for the final figures only.
+The labelled questions of every FAQ we have: immunotherapy (content/, tests/data/{typed,dev,
+fresh,blind,near_miss}_eval.tsv) and each test FAQ under tests/data/faqs/ with an eval.tsv
+(blood pressure, hospital visit, diabetes, colonoscopy). The blind.tsv files there and
+tests/data/blind2_eval.tsv are never read here: they are for the final figures only.
 
 For each question: today's lexical decision and the hybrid ranking's evidence (the real Matcher
 with the installed embedding model). Label: the hybrid's best entry is the right one (an
@@ -16,9 +17,9 @@ the same) gives p; the thresholds are then chosen on the training FAQs only:
 - ``confirm`` and then ``rescue``: the most right "Did you mean …?" offers less the wrong and
   off-topic ones (each wrong offer costs as much as a right one gains).
 
-Validated leave-one-FAQ-out (fitted and thresholded on two FAQs, measured on the third). The
-shipped weights are fitted on all three; each shipped threshold is the most cautious of the
-pooled choice and the three leave-one-out choices.
+Validated leave-one-FAQ-out (fitted and thresholded on the others, measured on the one left
+out). The shipped weights are fitted on all of them; each shipped threshold is the most cautious of the
+pooled choice and the leave-one-out choices.
 
     .venv/bin/python benchmarks/fit_decision.py            # LOFO report + write the weights
     .venv/bin/python benchmarks/fit_decision.py --dry-run  # report only
@@ -47,14 +48,24 @@ from voice.semantic.index import load_index
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 OUT = ROOT / "voice" / "matching" / "data" / "decision.json"
-FAQS: dict[str, tuple[Path, tuple[Path, ...]]] = {
-    "immunotherapy": (
-        ROOT / "content",
-        tuple(DATA / f"{n}_eval.tsv" for n in ("typed", "dev", "fresh", "blind", "near_miss")),
-    ),
-    "blood-pressure": (DATA / "faqs/blood-pressure", (DATA / "faqs/blood-pressure/eval.tsv",)),
-    "hospital-visit": (DATA / "faqs/hospital-visit", (DATA / "faqs/hospital-visit/eval.tsv",)),
-}
+
+
+def _faqs() -> dict[str, tuple[Path, tuple[Path, ...]]]:
+    """Immunotherapy (the kiosk's own content) and every test FAQ under tests/data/faqs/ that
+    has an eval.tsv: adding an FAQ folder adds it to the fit."""
+    faqs = {
+        "immunotherapy": (
+            ROOT / "content",
+            tuple(DATA / f"{n}_eval.tsv" for n in ("typed", "dev", "fresh", "blind", "near_miss")),
+        ),
+    }
+    for folder in sorted((DATA / "faqs").iterdir()):
+        if (folder / "eval.tsv").is_file():
+            faqs[folder.name] = (folder, (folder / "eval.tsv",))
+    return faqs
+
+
+FAQS = _faqs()
 MAX_WRONG = 1.0
 MAX_OFF_TOPIC = 2.0
 PENALTY = 3.0
@@ -75,7 +86,7 @@ class Row:
 
 
 def gather() -> list[Row]:
-    """Every labelled question of the three FAQs, with its evidence."""
+    """Every labelled question of the FAQs, with its evidence."""
     rows: list[Row] = []
     for faq_name, (content, sets) in FAQS.items():
         faq = load_content(content)
@@ -296,7 +307,7 @@ def main() -> None:
         model = choose(train, fit)
         lofo[held] = model.to_dict()["thresholds"]  # type: ignore[assignment]
         lines.append(
-            f"== held out: {held} (fitted on the other two): {model.to_dict()['thresholds']}"
+            f"== held out: {held} (fitted on the others): {model.to_dict()['thresholds']}"
         )
         lines.append(HEADER)
         lines += report(rows, {"today": None, "held-out": model}, held)
@@ -315,7 +326,7 @@ def main() -> None:
         confirm=max(float(t["confirm"]) for t in folds),  # type: ignore[index]
     )
     lines.append(
-        f"== shipped: fitted on all three (in-sample): {shipped.to_dict()['thresholds']}"
+        f"== shipped: fitted on all (in-sample): {shipped.to_dict()['thresholds']}"
     )
     lines.append(HEADER)
     for faq in FAQS:

@@ -41,14 +41,15 @@ FLOORS = {
     "blind_eval.tsv": Floor(112, 56, 88.0, 1.0, 1.8),
     "near_miss_eval.tsv": Floor(0, 80, 0.0, 0.0, 5.0),
 }
-# With the sentence-embedding model installed (issue 14) the figures are: typed_eval 94.4%, 0,
-# 0 of 67; dev_eval 75.0%, 0, 1 of 70; fresh_eval 85.4%, 2.1%, 1 of 50; blind_eval 89.3%, 0,
-# 1 of 56; near_miss_eval 2 of 80 (in-sample: the decision was fitted on these sets).
+# With the sentence-embedding model installed (issue 14; decision refitted on five FAQs) the
+# figures are: typed_eval 92.6%, 0, 0 of 67; dev_eval 68.8%, 0, 0 of 70; fresh_eval 81.2%, 1.0%,
+# 1 of 50; blind_eval 87.5%, 0, 1 of 56; near_miss_eval 2 of 80 (in-sample: the decision was
+# fitted on these sets). The fresh blind set, blind2_eval.tsv, is not measured here.
 SEMANTIC_FLOORS = {
-    "typed_eval.tsv": Floor(162, 67, 93.5, 1.0, 1.5),
-    "dev_eval.tsv": Floor(128, 70, 74.0, 1.0, 1.5),
-    "fresh_eval.tsv": Floor(96, 50, 84.0, 2.1, 2.0),
-    "blind_eval.tsv": Floor(112, 56, 88.0, 1.0, 1.8),
+    "typed_eval.tsv": Floor(162, 67, 92.0, 1.0, 1.5),
+    "dev_eval.tsv": Floor(128, 70, 68.0, 1.0, 1.5),
+    "fresh_eval.tsv": Floor(96, 50, 80.0, 1.1, 2.0),
+    "blind_eval.tsv": Floor(112, 56, 87.0, 1.0, 1.8),
     "near_miss_eval.tsv": Floor(0, 80, 0.0, 0.0, 3.0),
 }
 _MATCHER = Matcher(load_content(default_content_dir()))

