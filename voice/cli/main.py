@@ -21,6 +21,7 @@ from voice.errors import ContentError, VoiceError
 
 if TYPE_CHECKING:
     from voice.ask.record import AskResult
+    from voice.content.schema import Faq
 
 log = logging.getLogger("voice")
 
@@ -215,7 +216,33 @@ def _cmd_content_check(args: argparse.Namespace) -> int:
     faq = load_content(directory)
     phrasings = sum(len(e.phrasings) for e in faq.entries)
     print(f"OK: {len(faq.entries)} entries, {phrasings} alternative phrasings in {directory}")
+    _print_overlaps(faq)
     return EXIT_OK
+
+
+def _print_overlaps(faq: Faq) -> None:
+    """Advice, not a problem: entries that ask nearly the same question (needs the embedding
+    model; without it, one line says the check was skipped)."""
+    from voice.errors import InstallError, ModelError
+    from voice.matching.overlap import overlapping_entries
+    from voice.semantic.model import shared_embedder
+
+    try:
+        embedder = shared_embedder()
+    except (ModelError, InstallError) as exc:
+        print(f"(Not checked for entries that ask the same question, which needs the embedding "
+              f"model: {exc})")
+        return
+    overlaps = overlapping_entries(faq, embedder)
+    if not overlaps:
+        return
+    print(f"Advice: {len(overlaps)} pair(s) of entries ask nearly the same question, so patients' "
+          "questions may go to either one. Merge each pair, or reword the questions to say what "
+          "sets them apart:")
+    questions = {entry.id: entry.question for entry in faq.entries}
+    for pair in overlaps:
+        print(f"  {pair.first} ({questions[pair.first]!r}) and {pair.second} "
+              f"({questions[pair.second]!r}): similarity {pair.similarity:.2f}")
 
 
 def _print_human(result_json: dict[str, object]) -> None:
