@@ -294,6 +294,17 @@ def test_a_finished_utterance_after_a_barge_in_drops_the_echo() -> None:
     assert turns.finished(heard, open_heard) == (heard, open_heard)
 
 
+def test_a_stop_that_resets_the_decoder_leaves_the_next_question_whole() -> None:
+    turns = _turns()
+    _speak(turns, "the worst side effects are rare")
+    (barge,) = _heard(turns, "stop", stream_time=6.0, echo=True)
+    assert isinstance(barge, BargeIn) and barge.stops
+    turns.forget_utterance()  # the loop resets the decoder for a stop: a new stream clock
+    question = _transcript(("what", 1.0), ("are", 1.2), ("the", 1.4), ("worst", 1.8))
+    transcript, _ = turns.finished(question, None)
+    assert transcript.text == "what are the worst"
+
+
 def test_finishing_forgets_the_utterance() -> None:
     turns = _turns()
     _heard(turns, "what is", stream_time=1.0, in_speech=True)

@@ -398,6 +398,11 @@ class Turns:
     def forget_utterance(self) -> None:
         """The decoder was reset: nothing has been heard."""
         self.utterance = _Utterance()
+        # Its echo words and their times belong to the audio just dropped. Kept, they cut the
+        # kiosk's words out of the start of the next question on the restarted stream clock
+        # (after a spoken "stop", the next "what are the worst side effects of …" was heard as
+        # "what …" and offered back as "Did you mean …?").
+        self._barge_echo = None
 
     def _reset(self, reason: str) -> ResetDecoder:
         self.forget_utterance()
