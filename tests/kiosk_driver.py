@@ -52,8 +52,9 @@ class KioskProcess:
         """Start `voice run` on the virtual devices; returns once the greeting has been spoken."""
         status = tmp / "status.jsonl"
         output = tmp / "kiosk-output.txt"
-        # The sound server's echo canceller only where a test asks for it (and opens a room
-        # for it: see VirtualAudio.open_room).
+        # The kiosk loads the sound server's echo canceller by default; here only where a test
+        # asks for it and opens a room for it (see VirtualAudio.open_room: on the plain bus a
+        # canceller can deadlock the test daemon).
         defaults = [] if "--echo-cancel" in extra_args else ["--echo-cancel", "off"]
         cmd = [
             str(VOICE), "-v", "run", "--no-keys", "--log-transcripts", "--status-file", str(status),
@@ -147,6 +148,15 @@ def best_answer(heard: str, answers: dict[str, str]) -> tuple[str, float]:
         scores[entry_id] = len(words & heard_words) / len(words)
     entry_id = max(scores, key=lambda k: scores[k])
     return entry_id, scores[entry_id]
+
+
+def level_db(recording: Recording, start: float, end: float) -> float:
+    """Mean power (dBFS) of a mono recording between two monotonic times."""
+    samples, rate = read_wav(recording.path)
+    first = max(0, round((start - recording.started_at) * rate))
+    last = max(first, round((end - recording.started_at) * rate))
+    part = samples[first:last].astype(np.float64)
+    return float(10 * np.log10(np.mean(part * part) + 1e-15)) if part.size else -150.0
 
 
 def record(audio: VirtualAudio, path: Path) -> Recording:

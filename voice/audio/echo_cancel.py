@@ -2,15 +2,21 @@
 
 A kiosk hears its own loudspeaker. PulseAudio's ``module-echo-cancel`` with WebRTC's canceller
 makes a filtered microphone (a new source) and a speaker that feeds it the reference (a new sink);
-the kiosk records from the one and plays into the other. Measured in the test harness with the
-speaker mixed into the microphone at -6/-12/-20 dB: WebRTC removes 20-22 dB of the echo, Speex
-(``aec_method=speex``, the same libspeexdsp an in-process canceller would use) 11 dB at -6 dB and
-none at -20 dB, so WebRTC it is. With the kiosk's own PortAudio streams, though, the echo still
-came through as words and a spoken "stop" was lost at -6 dB (the ALSA pulse plugin underruns
-when a stream starts, which may upset the canceller's alignment), so ``voice run`` leaves it off
-unless asked (--echo-cancel auto|webrtc) until that is understood. Its gain controls are off:
-they turn the master microphone down and would amplify the residual echo the kiosk's echo gate
-still has to judge.
+the kiosk records from the one and plays into the other. Speex (``aec_method=speex``, the same
+libspeexdsp an in-process canceller would use) removed 11 dB of echo at -6 dB and none at -20 dB in
+the test room, so WebRTC it is.
+
+WebRTC's canceller must run with ``extended_filter=1``. The module lines the speaker's reference up
+with the microphone from latency snapshots, and re-aligns every second by dropping reference
+samples ("Playback after capture (-38321), drop sink" in the daemon's log). On a busy machine those
+snapshots jitter by tens of milliseconds, and the default filter (about 48 ms at 16 kHz) then no
+longer covers the echo: with the kiosk's own streams it removed 0-4 dB, and a spoken "stop" was
+lost at -6 dB. The extended filter (128 ms, with its own delay tracking) removed 23-44 dB (median
+31) of the kiosk's echo at -6 dB in the same room with the machine as busy. Keeping one output
+stream open between utterances made no difference (measured: about 20 dB either way when the
+machine is quiet, a few dB either way when it is busy without the extended filter). The gain
+controls are off: they turn the master microphone down and would amplify the residual echo the
+kiosk's echo gate still has to judge.
 
 Everything here talks to the server with ``pactl`` (PulseAudio, or PipeWire's pipewire-pulse).
 """
@@ -31,7 +37,7 @@ log = logging.getLogger(__name__)
 
 AEC_SOURCE = "clinic_voice_aec_source"
 AEC_SINK = "clinic_voice_aec_sink"
-AEC_ARGS = 'aec_args="analog_gain_control=0 digital_gain_control=0"'
+AEC_ARGS = 'aec_args="analog_gain_control=0 digital_gain_control=0 extended_filter=1"'
 PACTL_TIMEOUT_S = 5.0
 
 
@@ -41,7 +47,9 @@ class EchoCancelDevices:
 
     source: str
     sink: str
-    loaded_here: bool  # False when a canceller with these names was already running
+    microphone: str  # the master devices it filters
+    speaker: str
+    module: int | None  # the module loaded here (unloaded by stop_echo_cancel); None: reused
 
 
 def _pactl(*args: str) -> str:
@@ -83,17 +91,23 @@ def _master(row: dict[str, Any]) -> str | None:
 def start_echo_cancel() -> EchoCancelDevices:
     """Load WebRTC echo cancellation on the default microphone and speaker (or reuse it)."""
     sources = {s.get("name"): s for s in _json_list("sources")}
-    if AEC_SOURCE in sources:
-        return EchoCancelDevices(AEC_SOURCE, AEC_SINK, loaded_here=False)
     mic = _pactl("get-default-source").strip()
     speaker = _pactl("get-default-sink").strip()
+    running = sources.get(AEC_SOURCE)
+    if running is not None:
+        reused = _reuse(running, mic, speaker)
+        if reused is not None:
+            return reused
+        sources = {s.get("name"): s for s in _json_list("sources")}
+        mic = _pactl("get-default-source").strip()
+        speaker = _pactl("get-default-sink").strip()
     row = sources.get(mic)
     if mic == f"{speaker}.monitor" or (row is not None and row.get("monitor_source") == speaker):
         raise DeviceError(
             f"The default microphone is the kiosk's own speaker output ({mic}); "
             "connect a microphone or choose one with --input-device."
         )
-    _pactl(
+    output = _pactl(
         "load-module",
         "module-echo-cancel",
         "aec_method=webrtc",
@@ -103,8 +117,51 @@ def start_echo_cancel() -> EchoCancelDevices:
         f"source_name={AEC_SOURCE}",
         f"sink_name={AEC_SINK}",
     )
-    log.info("echo cancellation (webrtc) on microphone %s and speaker %s", mic, speaker)
-    return EchoCancelDevices(AEC_SOURCE, AEC_SINK, loaded_here=True)
+    try:
+        module: int | None = int(output.strip())
+    except ValueError:
+        module = None  # loaded, but the server did not say as what: it stays loaded
+    return EchoCancelDevices(AEC_SOURCE, AEC_SINK, mic, speaker, module)
+
+
+def _reuse(running: dict[str, Any], mic: str, speaker: str) -> EchoCancelDevices | None:
+    """The kiosk's canceller already loaded, if it has today's settings and devices.
+
+    Otherwise (left by an older version, or the default devices have changed since) it is
+    unloaded, and None returned so that it is loaded again.
+    """
+    module = running.get("owner_module")
+    argument = ""
+    for line in _pactl("list", "short", "modules").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[0] == str(module):
+            argument = fields[2]
+    masters = (_master(running) or mic, _master_of_sink(AEC_SINK) or speaker)
+    # The defaults may be the canceller itself (set up so by hand): then it is used as it is.
+    by_hand = mic == AEC_SOURCE or speaker == AEC_SINK
+    if by_hand or (AEC_ARGS in argument and masters == (mic, speaker)):
+        return EchoCancelDevices(AEC_SOURCE, AEC_SINK, *masters, module=None)
+    if module is None:
+        raise DeviceError(
+            f"An echo canceller named {AEC_SOURCE} is loaded with other settings and cannot be "
+            "replaced; unload it (pactl unload-module module-echo-cancel)."
+        )
+    log.info("replacing the echo canceller loaded with other settings or devices (%s)", argument)
+    _pactl("unload-module", str(module))
+    return None
+
+
+def _master_of_sink(name: str) -> str | None:
+    for row in _json_list("sinks"):
+        if row.get("name") == name:
+            return _master(row)
+    return None
+
+
+def stop_echo_cancel(devices: EchoCancelDevices) -> None:
+    """Unload the canceller if this process loaded it (a reused one is left running)."""
+    if devices.module is not None:
+        _pactl("unload-module", str(devices.module))
 
 
 def use_in_this_process(devices: EchoCancelDevices) -> None:

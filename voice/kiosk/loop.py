@@ -15,7 +15,13 @@ import time
 from types import FrameType
 
 from voice.audio.devices import parse_device
-from voice.audio.echo_cancel import own_output_capture, start_echo_cancel, use_in_this_process
+from voice.audio.echo_cancel import (
+    EchoCancelDevices,
+    own_output_capture,
+    start_echo_cancel,
+    stop_echo_cancel,
+    use_in_this_process,
+)
 from voice.audio.levels import NoiseMeter, rms_dbfs
 from voice.audio.microphone import Microphone
 from voice.audio.speaker import Cue
@@ -133,6 +139,7 @@ class Kiosk:
         self._last_tick = 0.0
         self._own_output: str | None = None  # set by the capture watcher
         self._deaf = False  # not listening: the microphone is the kiosk's own output
+        self._echo_cancel: EchoCancelDevices | None = None
 
     def _command_in(self, text: str) -> Command | None:
         """The control phrase this whole text is, if any."""
@@ -180,15 +187,27 @@ class Kiosk:
             self.speaker.stop()
             self.speaker.close()
             self.mic.close()
+            self._stop_echo_cancel()
             self.status.close()
 
     def _start_echo_cancel(self) -> None:
-        """Record from and play into the sound server's echo canceller, when it is wanted."""
+        """Record from and play into the sound server's echo canceller, when it is wanted.
+
+        'auto' (the default) uses it wherever the sound server can load it and falls back to the
+        echo gate alone otherwise; the gate stays on as a second line either way.
+        """
         mode = self.settings.echo_cancel
         if mode is EchoCancel.OFF:
+            log.info("Echo cancellation is off (--echo-cancel off): the echo gate alone.")
+            self.status.write("echo_cancel", on=False)
             return
         if mode is EchoCancel.AUTO and (self.settings.input_device or self.settings.output_device):
-            log.info("echo cancellation is off: devices were chosen with --input/--output-device")
+            log.warning(
+                "Echo cancellation is off: devices were chosen with --input-device or "
+                "--output-device (it works on the default ones). The echo gate alone keeps the "
+                "kiosk from answering itself."
+            )
+            self.status.write("echo_cancel", on=False)
             return
         told = False
         while not self.stop_requested.is_set():
@@ -196,7 +215,11 @@ class Kiosk:
                 devices = start_echo_cancel()
             except DeviceError as exc:
                 if mode is EchoCancel.AUTO:
-                    log.warning("Echo cancellation is off (%s)", str(exc).rstrip("."))
+                    log.warning(
+                        "Echo cancellation is off (%s). The echo gate alone keeps the kiosk from "
+                        "answering itself; a spoken 'stop' may be missed in a loud room.",
+                        str(exc).rstrip("."),
+                    )
                     self.status.write("echo_cancel", on=False)
                     return
                 if not told:
@@ -205,8 +228,25 @@ class Kiosk:
                 self.stop_requested.wait(RETRY_S)
                 continue
             use_in_this_process(devices)
+            self._echo_cancel = devices
+            log.info(
+                "Echo cancellation is on: the sound server's WebRTC canceller filters microphone "
+                "%s against speaker %s (%s); the echo gate stays as a second line.",
+                devices.microphone,
+                devices.speaker,
+                "loaded" if devices.module is not None else "already running",
+            )
             self.status.write("echo_cancel", on=True, source=devices.source)
             return
+
+    def _stop_echo_cancel(self) -> None:
+        devices, self._echo_cancel = self._echo_cancel, None
+        if devices is None:
+            return
+        try:
+            stop_echo_cancel(devices)
+        except DeviceError as exc:
+            log.debug("unloading the echo canceller: %s", exc)
 
     def _open_microphone(self) -> None:
         while not self.stop_requested.is_set():

@@ -74,9 +74,9 @@ class KioskSettings:
     log_transcripts: bool = False
     status_file: Path | None = None
     health_file: Path | None = None
-    # Off until the canceller is proven with the kiosk's own streams: in the test room it removed
-    # 21 dB of echo for paplay, but not yet for the kiosk (see voice/audio/echo_cancel.py).
-    echo_cancel: EchoCancel = EchoCancel.OFF
+    # The sound server's canceller wherever it loads, else the echo gate alone (see
+    # voice/audio/echo_cancel.py for what it removes).
+    echo_cancel: EchoCancel = EchoCancel.AUTO
 
     def dialogue(self) -> DialogueSettings:
         """The dialogue's settings: the staff's defaults, the patient's limits."""
@@ -243,8 +243,8 @@ Stop the kiosk with Ctrl-C (or SIGTERM). Nothing is recorded or stored unless
         choices=[e.value for e in EchoCancel],
         default=_DEFAULTS.echo_cancel.value,
         help="acoustic echo cancellation in the sound server (PulseAudio module-echo-cancel, "
-        "WebRTC): 'auto' uses it when the default devices are in use and it loads, 'webrtc' "
-        "insists on it, 'off' (default) relies on the kiosk's own echo gate",
+        "WebRTC): 'auto' (default) uses it when the default devices are in use and it loads, "
+        "'webrtc' insists on it, 'off' relies on the kiosk's own echo gate alone",
     )
     run.add_argument("--no-keys", action="store_true", help="don't read the keyboard")
     run.add_argument(
