@@ -182,8 +182,10 @@ def test_only_content_goes_to_disk_and_comes_back(tmp_path: Path) -> None:
     speech.prepare(["Hello there.", "Ask me."], 155)
     assert speech.wait_prepared(10)
     speech.synthesize("What the patient said.", 155)
-    files = list(tmp_path.rglob("*.npy"))
-    assert len(files) == 2
+    # Each content line at each rate a patient can step to; the patient's words nowhere.
+    names = {p.name for p in tmp_path.rglob("*.npy")}
+    rates = (115, 135, 155, 175, 195)
+    assert names == {disk_name(line, r) for line in ("Hello there.", "Ask me.") for r in rates}
     # A new kiosk with the same content reads them instead of rendering.
     again = FakeEngine()
     second = PreparedSpeech(again, cache_dir=tmp_path)
@@ -196,9 +198,23 @@ def test_only_content_goes_to_disk_and_comes_back(tmp_path: Path) -> None:
     )
 
 
+def test_without_a_disk_cache_the_content_at_the_kiosk_s_rate_stays_in_memory() -> None:
+    engine = FakeEngine()
+    speech = PreparedSpeech(engine, cache_dir=None, memory_bytes=1)
+    speech.prepare(["Hello there.", "Ask me."], 155)
+    assert speech.wait_prepared(10)
+    assert engine.calls == [("Hello there.", 155), ("Ask me.", 155)]  # no other rate
+    for _ in range(3):
+        speech.synthesize("Hello there.", 155)
+        speech.synthesize("Something else.", 155)  # pushed out of memory again and again
+        speech.synthesize("Ask me.", 135)
+    assert engine.calls.count(("Hello there.", 155)) == 1
+    assert engine.calls.count(("Something else.", 155)) == 3
+
+
 def test_old_content_versions_are_pruned(tmp_path: Path) -> None:
     for n in range(5):
-        DiskCache(tmp_path, "fake-1", f"content{n}")
+        DiskCache.open(tmp_path, "fake-1", f"content{n}")
     assert len(list((tmp_path / "fake-1").iterdir())) == 3
 
 

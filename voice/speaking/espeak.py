@@ -7,13 +7,15 @@ import numpy as np
 from voice.speaking.engine import FloatArray, Voice
 from voice.speaking.synthesis import SENTENCE_PAUSE_S, Pyttsx3Synthesizer
 
+ESPEAK_VERSION = "espeak-ng"
+
 
 class EspeakEngine:
     """espeak-ng: 22,050 Hz, rate set directly in words per minute."""
 
     voice = Voice.ESPEAK
     sample_rate = 22050
-    version = "espeak-ng"
+    version = ESPEAK_VERSION
     sentence_pause_s = SENTENCE_PAUSE_S
 
     def __init__(self, espeak_voice: str | None = None) -> None:

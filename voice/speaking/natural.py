@@ -37,6 +37,16 @@ KEEP_TAIL_S = 0.40
 _SILENCE = 10 ** (-50 / 20)  # samples below -50 dBFS count as silence when trimming
 
 
+def natural_version() -> str:
+    """The natural voice's engine version, read from the installed package (nothing loaded)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"hibari-{version('hibari-tts')}-{HIBARI_VOICE}"
+    except PackageNotFoundError as error:
+        raise SpeechError("the hibari-tts package is not installed; reinstall the kiosk") from error
+
+
 def speed_for_rate(rate_wpm: float) -> float:
     """hibari's speed factor for a pace in words per minute (clamped to the measured range)."""
     speeds = [s for s, _ in SPEED_WPM]
@@ -82,7 +92,7 @@ class NaturalEngine:
             # onnxruntime raises its own exception types, all RuntimeError subclasses.
             raise SpeechError(f"the hibari voice model could not be loaded ({error})") from error
         self.sample_rate = int(SAMPLE_RATE)
-        self.version = f"hibari-{hibari.__version__}-{HIBARI_VOICE}"
+        self.version = f"hibari-{hibari.__version__}-{HIBARI_VOICE}"  # as natural_version()
         logger.debug("Natural voice loaded in %.2f s", time.monotonic() - started)
 
     def render(self, text: str, rate_wpm: int) -> FloatArray:
