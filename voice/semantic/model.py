@@ -90,6 +90,10 @@ class OnnxEmbedder:
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # Without its memory arena the session lets go of the memory of a large batch (the
+            # FAQ, embedded when its cache is cold); with it, the kiosk kept 25 MB for good.
+            # Questions take no longer (5.0 ms either way, median here), results are the same.
+            options.enable_cpu_mem_arena = False
             self._session = ort.InferenceSession(
                 str(onnx_file), sess_options=options, providers=["CPUExecutionProvider"]
             )
@@ -137,6 +141,7 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), chunks[0][1].shape[1]), dtype=np.float32)
         for chunk, vectors in chunks:
             out[chunk] = vectors
+        _return_free_memory()
         return out
 
     def _embed_one(self, text: str) -> np.ndarray:
@@ -148,6 +153,27 @@ class OnnxEmbedder:
         """The vector for one question, with bge's query prefix (recent ones remembered)."""
         vector: np.ndarray = self._query(text)
         return vector
+
+
+def _return_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc only; elsewhere nothing).
+
+    A batch's buffers are freed into the heap, which keeps them (about 40 MB after the FAQ);
+    the kiosk runs for weeks, so they are given back once the batch is done.
+    """
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _libc() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
 
 
 def load_embedder(folder: Path | None = None) -> OnnxEmbedder:
