@@ -10,13 +10,22 @@ until it is quiet. Measured per question:
   matching + dialogue, and time to first audio after the decision;
 - the kiosk's resident memory (VmRSS), to show whether it grows over the soak.
 
+The kiosk's speech is prepared in the disk cache --speech-cache (default .cache/speech in the
+repository, kept between runs; the first run renders it, in a child process whose peak memory
+the kiosk logs) and the questions start once it is ready, so the figures are a kiosk's steady
+state. --breakdown prints instead the resident memory after each part of the kiosk is loaded,
+in this process (no audio devices).
+
     .venv/bin/python benchmarks/bench_kiosk.py [--questions 200] [--clear-silence MS]
-        [--unclear-silence MS] [--end-silence MS]
+        [--unclear-silence MS] [--end-silence MS] [--speech-cache DIR] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
+import re
 import statistics
 import sys
 import tempfile
@@ -42,6 +51,85 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def rollup_mb(pid: int | str = "self") -> dict[str, float]:
+    """Rss, and its anonymous and file-backed parts, from /proc/PID/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value) / 1024
+    return {"rss": fields["Rss"], "anon": fields["Anonymous"],
+            "file": fields["Rss"] - fields["Anonymous"]}
+
+
+def wait_prepared(output: Path, timeout: float) -> str | None:
+    """The kiosk's "Speech prepared" log line, once it is there (None after timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"Speech prepared: .*", output.read_text(errors="replace"))
+        if found:
+            return found.group(0)
+        time.sleep(0.5)
+    return None
+
+
+def breakdown() -> None:
+    """Resident memory after each part of the kiosk is loaded, the way voice run loads them."""
+    last = [0.0]
+
+    def step(name: str) -> None:
+        gc.collect()
+        r = rollup_mb()
+        print(f"  {name:44s} {r['rss']:6.1f} MB ({r['rss'] - last[0]:+6.1f}; anonymous "
+              f"{r['anon']:6.1f}, files {r['file']:5.1f})", flush=True)
+        last[0] = r["rss"]
+
+    import numpy as np
+
+    step("python + numpy")
+    from voice.content.loader import default_content_dir, load_content
+    from voice.hearing.decoder import Decoder
+    from voice.hearing.model import locate_model
+    from voice.hearing.recognizer import SpeechRecognizer
+    from voice.hearing.vocabulary import load_vocabulary
+    from voice.kiosk import loop  # noqa: F401  (the kiosk's own imports)
+    from voice.kiosk.short_answers import ShortAnswerDecoder
+    from voice.matching.commands import command_phrases
+    from voice.matching.matcher import Matcher
+    from voice.speaking.prerender import content_lines, open_speech
+
+    step("imports of voice run")
+    faq = load_content(default_content_dir())
+    matcher = Matcher(faq)
+    step("matcher (with the embedding model)")
+    matcher.match("what are the side effects")
+    step("one question matched")
+    recognizer = SpeechRecognizer(faq, None, decoding="phrases")
+    step("speech model and phrase list")
+    decoders = [Decoder(recognizer.model, recognizer.phrases, background=True),
+                Decoder(recognizer.model, background=True)]
+    short = ShortAnswerDecoder(recognizer.model, command_phrases(matcher.language),
+                               load_vocabulary(locate_model(None)), background=True)
+    step("phrase-list, open and short-answer decoders")
+    noise = np.random.default_rng(0).normal(0, 300, 16000 * 3).astype(np.int16).tobytes()
+    for _ in range(3):
+        for each in decoders:
+            for i in range(0, len(noise), 3200):
+                each.accept(noise[i:i + 3200])
+            each.finish()
+        for i in range(0, len(noise), 3200):
+            short.accept(noise[i:i + 3200])
+        short.finish()
+    time.sleep(2)  # their next recognizers are made in the background
+    step("each decoder used three times")
+    speech = open_speech(pronunciations=faq.pronunciations)
+    speech.prepare(content_lines(faq), 155)
+    speech.wait_prepared()
+    step(f"speech prepared ({speech.memory_bytes() / 1e6:.1f} MB of audio in memory)")
+    for line in content_lines(faq)[:60]:
+        speech.synthesize(line, 155)
+    step(f"60 lines said ({speech.memory_bytes() / 1e6:.1f} MB of audio in memory)")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -55,7 +143,17 @@ def main() -> None:
             f"--{option}-silence", type=int, default=None, metavar="MS",
             help=f"pass this --{option}-silence to the kiosk (default: the kiosk's own)",
         )
+    parser.add_argument("--speech-cache", type=Path, default=REPO / ".cache" / "speech",
+                        help="the kiosk's VOICE_SPEECH_CACHE (kept between runs)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only print the memory of each part of the kiosk as it loads")
     args = parser.parse_args()
+    os.environ["VOICE_SPEECH_CACHE"] = str(args.speech_cache)
+    if args.breakdown:
+        print("resident memory as the kiosk's parts load (VOICE_SPEECH_CACHE="
+              f"{args.speech_cache}):")
+        breakdown()
+        return
     extra = []
     for option in ("clear", "unclear", "end"):
         value = getattr(args, f"{option}_silence")
@@ -66,13 +164,19 @@ def main() -> None:
     stop = spoken("stop")
     latencies: list[float] = []
     parts: dict[str, list[float]] = {"endpoint_wait": [], "final": [], "decide": [],
-                                     "first_audio": []}
+                                     "synth": [], "first_audio": []}
     memory: list[tuple[int, float]] = []
     rules: dict[int, list[float]] = {}  # silence the kiosk waited for -> latencies
     missed = 0
     with VirtualAudio() as audio, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         kiosk = KioskProcess.start(audio, tmp, ["--idle-timeout", "36000", *extra])
+        print(f"RSS once the greeting was said: {rss_mb(kiosk.proc.pid):.1f} MB")
+        prepared = wait_prepared(kiosk.output, timeout=900)
+        print(prepared or "the kiosk did not say its speech was prepared within 900 s")
+        r = rollup_mb(kiosk.proc.pid)
+        print(f"RSS with its speech prepared: {r['rss']:.1f} MB (anonymous {r['anon']:.1f}, "
+              f"files {r['file']:.1f})", flush=True)
         memory.append((0, rss_mb(kiosk.proc.pid)))
         started = time.monotonic()
         for n in range(args.questions):
@@ -105,6 +209,7 @@ def main() -> None:
                 parts["endpoint_wait"].append(u["endpoint_wait_ms"])
                 parts["final"].append(u["final_ms"])
                 parts["decide"].append((say["t"] - u["t"]) * 1000)
+                parts["synth"].append(say["synth_ms"])
                 parts["first_audio"].append((first["at"] - say["t"]) * 1000)
             if (n + 1) % 10 == 0:
                 memory.append((n + 1, rss_mb(kiosk.proc.pid)))
