@@ -215,6 +215,9 @@ def main() -> None:
                 memory.append((n + 1, rss_mb(kiosk.proc.pid)))
                 print(f"  {n + 1} questions, {time.monotonic() - started:.0f} s, "
                       f"RSS {memory[-1][1]:.1f} MB", flush=True)
+        r = rollup_mb(kiosk.proc.pid)
+        print(f"RSS at the end: {r['rss']:.1f} MB (anonymous {r['anon']:.1f}, "
+              f"files {r['file']:.1f})")
         kiosk.stop()
     print(f"\n{len(latencies)} replies measured ({missed} questions got no reply in 20 s)")
     print(f"end of speech -> first reply audio: p50 {statistics.median(latencies) * 1000:.0f} ms,"

@@ -107,7 +107,9 @@ def test_stopping_the_kiosk_stops_the_child(
     speech.prepare([f"Line {n}." for n in range(100)], 155, stop, rates=[155])
     pid = speech.renderer_pid
     assert pid is not None
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while not npy_files(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
     stop.set()
     assert speech.wait_prepared(5)
     deadline = time.monotonic() + 5

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -72,14 +73,17 @@ class RenderWorker:
         self._outcome: Outcome | None = None
         self._errors: deque[str] = deque(maxlen=20)  # the child's last stderr lines
         self._stopping = False
-        job = {
+        # Written in order by a thread of its own: the job is larger than a pipe holds, and
+        # the kiosk must not wait while the child starts up to read it.
+        self._outbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._outbox.put({
             "voice": spec.voice.value,
             "factory": spec.factory,
             "version": spec.version,
             "folder": str(folder),
             "pronunciations": [list(pair) for pair in pronunciations.table],
             "lines": [list(key) for key in lines],
-        }
+        })
         self._proc = subprocess.Popen(
             list(command or [sys.executable, "-m", __name__]),
             stdin=subprocess.PIPE,
@@ -89,9 +93,8 @@ class RenderWorker:
             encoding="utf-8",
             bufsize=1,
         )
-        threading.Thread(target=self._read, name="speech-renderer", daemon=True).start()
-        threading.Thread(target=self._drain, name="speech-renderer-err", daemon=True).start()
-        self._send(job)
+        for target in (self._write, self._read, self._drain):
+            threading.Thread(target=target, name="speech-renderer", daemon=True).start()
 
     @property
     def pid(self) -> int:
@@ -110,7 +113,7 @@ class RenderWorker:
         with self._changed:
             if index in self._done:
                 return True
-        self._send({"first": index})
+        self._outbox.put({"first": index})
         with self._changed:
             self._changed.wait_for(
                 lambda: index in self._done or self._outcome is not None, timeout
@@ -129,14 +132,16 @@ class RenderWorker:
         if self._proc.poll() is None:
             self._proc.terminate()
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _write(self) -> None:
         stdin = self._proc.stdin
         assert stdin is not None
-        try:
-            stdin.write(json.dumps(message) + "\n")
-            stdin.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass  # the child has gone; _read reports how it ended
+        while True:
+            message = self._outbox.get()
+            try:
+                stdin.write(json.dumps(message) + "\n")
+                stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return  # the child has gone; _read reports how it ended
 
     def _read(self) -> None:
         stdout = self._proc.stdout
