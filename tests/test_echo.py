@@ -56,13 +56,26 @@ def test_echo_alone_is_never_double_talk() -> None:
 
 def test_a_loud_voice_over_a_weak_echo_is_double_talk_after_the_hold_time() -> None:
     det = DoubleTalkDetector()
-    _learn(det, gain_db=-30.0)
-    assert det.echo_gain_db == pytest.approx(-30.0)
+    _learn(det, gain_db=-20.0)
+    assert det.echo_gain_db == pytest.approx(-20.0)
     t0 = 10.0
     flags = [det.frame(t0 + k * FRAME_S, -25.0, -20.0) for k in range(12)]
     first = flags.index(True)
     assert first * FRAME_S >= det.hold_s - 1e-9
     assert not any(flags[:first])
+
+
+def test_the_echo_is_never_assumed_quieter_than_the_floor() -> None:
+    det = DoubleTalkDetector()
+    _learn(det, gain_db=-50.0)  # behind an echo canceller that has converged
+    assert det.echo_gain_db == det.min_gain_db == -25.0
+    # What the canceller leaves for a moment when the kiosk starts a sentence (-30 dB) is
+    # not the patient; the patient's voice over the kiosk (+5 dB) is.
+    assert not any(det.frame(10 + k * FRAME_S, -50.0, -20.0) for k in range(12))
+    assert not det.louder_than_echo_within(10.6, 1.0)
+    assert any(det.frame(11 + k * FRAME_S, -15.0, -20.0) for k in range(12))
+    assert det.louder_than_echo_within(11.6, 1.0)
+    assert not det.louder_than_echo_within(13.0, 1.0)
 
 
 def test_a_short_noise_burst_is_not_double_talk() -> None:

@@ -82,6 +82,11 @@ def _speak(turns: Turns, text: str, *, now: float = 10.0, duration_s: float = 3.
     return starts_at
 
 
+def _loud(turns: Turns, at: float = 100.0) -> None:
+    """A microphone frame far louder than the kiosk's echo (the patient speaking)."""
+    turns.mic_frame(at, -5.0, echo=True)
+
+
 def _transcript(*words: tuple[str, float]) -> Transcript:
     items = tuple(WordConfidence(w, 1.0, end - 0.3, end) for w, end in words)
     return Transcript(" ".join(w for w, _ in words), items, 5.0, 10.0)
@@ -185,6 +190,7 @@ def test_the_kiosk_does_not_interrupt_itself() -> None:
 def test_a_command_over_the_kiosk_barges_in() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")
+    _loud(turns)
     (barge,) = _heard(turns, "rate stop", stream_time=1.5, echo=True)
     assert isinstance(barge, BargeIn)
     assert barge.command is Command.STOP and barge.stops
@@ -196,6 +202,7 @@ def test_a_command_over_the_kiosk_barges_in() -> None:
 def test_top_over_the_kiosk_is_stop() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")
+    _loud(turns)
     (barge,) = _heard(turns, "top", stream_time=1.5, echo=True)
     assert isinstance(barge, BargeIn) and barge.command is Command.STOP
 
@@ -203,8 +210,29 @@ def test_top_over_the_kiosk_is_stop() -> None:
 def test_a_non_stop_command_barges_in_but_lets_the_utterance_go_on() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")
+    _loud(turns)
     (barge,) = _heard(turns, "repeat", stream_time=1.5, echo=True)
     assert isinstance(barge, BargeIn) and barge.command is Command.REPEAT and not barge.stops
+
+
+def test_a_command_no_louder_than_the_echo_is_the_cancellers_residue() -> None:
+    turns = _turns()
+    _speak(turns, "our success rate is high", now=10.0)
+    t = 10.0
+    for _ in range(20):  # the echo canceller leaves the kiosk's voice 40 dB down
+        turns.mic_frame(t, -60.0, echo=True)
+        t += 0.05
+    assert _heard(turns, "repeat", stream_time=1.0, echo=True, captured_at=t) == []
+    # The same word with the patient's voice just above the echo stops the kiosk.
+    turns.mic_frame(t, -15.0, echo=True)
+    later = t + 0.6
+    (barge,) = _heard(turns, "repeat", stream_time=1.6, echo=True, captured_at=later)
+    assert isinstance(barge, BargeIn) and barge.command is Command.REPEAT
+    # Heard long after the loud frame, it is residue again.
+    turns = _turns()
+    _speak(turns, "our success rate is high", now=10.0)
+    turns.mic_frame(10.5, -15.0, echo=True)
+    assert _heard(turns, "stop", stream_time=1.0, echo=True, captured_at=12.5) == []
 
 
 def test_other_words_barge_in_only_while_someone_talks_over_the_kiosk() -> None:
@@ -269,6 +297,7 @@ def test_speech_that_ends_drops_what_was_heard_and_opens_the_tail() -> None:
 def test_speech_stopped_by_a_barge_in_keeps_what_the_patient_said() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")
+    _loud(turns)
     _heard(turns, "repeat", stream_time=1.5, echo=True)
     assert turns.playback(playing=False, now=12.0) == PlaybackEnded(keep_heard=True)
     _speak(turns, "our success rate is high")
@@ -282,6 +311,7 @@ def test_nothing_ends_when_nothing_was_said() -> None:
 def test_a_finished_utterance_after_a_barge_in_drops_the_echo() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")
+    _loud(turns)
     (barge,) = _heard(turns, "rate louder", stream_time=2.5, echo=True)
     assert isinstance(barge, BargeIn)
     heard = _transcript(("rate", 1.0), ("what", 2.0), ("rate", 3.0))
@@ -297,6 +327,7 @@ def test_a_finished_utterance_after_a_barge_in_drops_the_echo() -> None:
 def test_a_stop_that_resets_the_decoder_leaves_the_next_question_whole() -> None:
     turns = _turns()
     _speak(turns, "the worst side effects are rare")
+    _loud(turns)
     (barge,) = _heard(turns, "stop", stream_time=6.0, echo=True)
     assert isinstance(barge, BargeIn) and barge.stops
     turns.forget_utterance()  # the loop resets the decoder for a stop: a new stream clock

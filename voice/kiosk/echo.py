@@ -64,22 +64,33 @@ class DoubleTalkDetector:
     # Until the room has been heard, assume the echo is as loud as the kiosk (no false barge-in).
     initial_gain_db: float = 0.0
     noise_margin_db: float = 12.0
+    # The quietest echo ever assumed. Behind the sound server's echo canceller the gain learned
+    # while it has converged is -40 to -65 dB, but when the kiosk starts a sentence the
+    # canceller re-aligns and leaves up to 30 dB more for a moment (measured behind WebRTC at
+    # -6 dB: mic minus reference -28 dB at the 99th percentile, single frames up to -9 dB).
+    # Judged against the converged gain, that residue looked like the patient going on.
+    min_gain_db: float = -25.0
 
     def __post_init__(self) -> None:
         self._gains: deque[float] = deque(maxlen=60)
         self._noise: deque[float] = deque(maxlen=200)
         self._over_since: float | None = None
+        self._last_over: float | None = None
 
     @property
     def echo_gain_db(self) -> float:
-        """Learned microphone level relative to the reference.
+        """Learned microphone level relative to the reference (never below ``min_gain_db``).
 
         The upper envelope (90th percentile) of recent frames: the reference level is the
         loudest frame in a window, so pauses between words pull single frames far down.
         """
         if len(self._gains) < 10:
             return self.initial_gain_db
-        return float(np.percentile(self._gains, 90))
+        return max(float(np.percentile(self._gains, 90)), self.min_gain_db)
+
+    def louder_than_echo_within(self, t: float, within_s: float) -> bool:
+        """True if a frame in the ``within_s`` before ``t`` was clearly louder than the echo."""
+        return self._last_over is not None and t - self._last_over <= within_s
 
     @property
     def noise_floor_db(self) -> float:
@@ -98,6 +109,7 @@ class DoubleTalkDetector:
         expected = max(ref_db + self.echo_gain_db, self.noise_floor_db)
         threshold = max(expected + self.margin_db, self.noise_floor_db + self.noise_margin_db)
         if mic_db > threshold:
+            self._last_over = t
             if self._over_since is None:
                 self._over_since = t
             return t - self._over_since >= self.hold_s

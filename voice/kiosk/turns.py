@@ -36,6 +36,11 @@ ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample
 STOP_OVER_ECHO = frozenset({"top"})
 # How many of the last words heard over the kiosk may hold a control phrase.
 COMMAND_TAIL_WORDS = 3
+# A control phrase heard over the kiosk counts only if the microphone was clearly louder than
+# the kiosk's echo this recently (the recogniser reports a word up to about 0.6 s after it
+# ends). What the echo canceller leaves of the kiosk's voice decodes as stray words, now and
+# then a command ("repeat" was seen), at the level of the echo, not above it.
+COMMAND_LOUD_WITHIN_S = 1.5
 # A decoder that has heard nothing for this long is reset, to keep it small.
 IDLE_AUDIO_S = 30.0
 # The patient going on this soon after the reply to their question started was only pausing.
@@ -279,7 +284,7 @@ class Turns:
         """The decoder's hypothesis so far, heard at ``captured_at``; what to do about it."""
         words = [w for w in text.split() if w != UNKNOWN_WORD]
         if echo:
-            barge = self._barge_in(words, stream_time)
+            barge = self._barge_in(words, stream_time, captured_at)
             return [barge] if barge is not None else []
         actions: list[TurnAction] = []
         held = self._held
@@ -331,17 +336,23 @@ class Turns:
             actions.append(UtteranceEnded(captured_at - state.silence_s, state.needed_s))
         return actions
 
-    def _barge_in(self, words: list[str], stream_time: float) -> BargeIn | None:
+    def _barge_in(
+        self, words: list[str], stream_time: float, captured_at: float
+    ) -> BargeIn | None:
         """Interrupt the kiosk for a spoken command, or when the patient talks over it.
 
         Words that belong to what the kiosk is saying are its own echo. A control phrase made of
-        other words interrupts at once; other words interrupt only while the microphone is
-        clearly louder than the echo of the kiosk's voice (double talk).
+        other words interrupts at once if the microphone was just clearly louder than the echo;
+        other words interrupt only while it stays so (double talk).
         """
         own = self.own_words(words)
         if not own:
             return None
         command = self._command_at_end(own)
+        if command is not None and not self.double_talk.louder_than_echo_within(
+            captured_at, COMMAND_LOUD_WITHIN_S
+        ):
+            command = None  # the canceller's residue of the kiosk's own voice
         if command is None and not self.talking_over:
             return None
         barge = BargeIn(
