@@ -215,6 +215,41 @@ def test_a_non_stop_command_barges_in_but_lets_the_utterance_go_on() -> None:
     assert isinstance(barge, BargeIn) and barge.command is Command.REPEAT and not barge.stops
 
 
+def test_the_command_grammar_hearing_stop_over_the_kiosk_stops_it() -> None:
+    turns = _turns()
+    _speak(turns, "our success rate is high")
+    # The phrase list heard "started" (no command); the grammar of commands heard "stop".
+    assert _heard(turns, "started", stream_time=1.5, echo=True) == []
+    _loud(turns)
+    (barge,) = turns.partial(
+        "started",
+        in_speech=True,
+        segment_ended=False,
+        last_word_end=None,
+        stream_time=1.5,
+        captured_at=100.0,
+        echo=True,
+        grammar_heard="stop",
+    )
+    assert isinstance(barge, BargeIn) and barge.stops
+    # Only "stop", and only over words that are not the kiosk's own.
+    turns = _turns()
+    _speak(turns, "our success rate is high")
+    _loud(turns)
+    for text, grammar in (("started", "repeat"), ("rate", "stop")):
+        actions = turns.partial(
+            text,
+            in_speech=True,
+            segment_ended=False,
+            last_word_end=None,
+            stream_time=1.5,
+            captured_at=100.0,
+            echo=True,
+            grammar_heard=grammar,
+        )
+        assert actions == [], (text, grammar)
+
+
 def test_a_command_no_louder_than_the_echo_is_the_cancellers_residue() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high", now=10.0)

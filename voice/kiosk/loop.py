@@ -332,7 +332,7 @@ class Kiosk:
             # On the phrase-list decoder's stream clock; the noise meter takes the same levels.
             self.noise.add(self.activity.feed(chunk.pcm))
             self.open_decoder.accept(chunk.pcm)
-            self.short_decoder.accept(chunk.pcm)
+            short_heard = self.short_decoder.accept(chunk.pcm)
         except RecognitionError as exc:
             log.warning("%s", exc)
             self._reset_decoder("recognizer_error")
@@ -343,7 +343,7 @@ class Kiosk:
         )
         if going_on is not None:
             self._continue_question(going_on)
-        self._on_partial(partial, chunk.captured_at, echo)
+        self._on_partial(partial, chunk.captured_at, echo, short_heard)
 
     def _hearing_own_output(self) -> bool:
         """True while the capture is the kiosk's own output: its sound is not listened to."""
@@ -385,9 +385,12 @@ class Kiosk:
 
     # -- hearing ----------------------------------------------------------------------------
 
-    def _on_partial(self, partial: Partial, captured_at: float, echo: bool) -> None:
+    def _on_partial(
+        self, partial: Partial, captured_at: float, echo: bool, short_heard: str = ""
+    ) -> None:
         actions = self.turns.partial(
             partial.text,
+            grammar_heard=short_heard,
             in_speech=partial.in_speech,
             segment_ended=partial.segment_ended,
             last_word_end=partial.last_word_end,

@@ -42,9 +42,9 @@ class ShortAnswerDecoder:
             self.expecting = expecting
             self._decoders[expecting].reset()
 
-    def accept(self, chunk: bytes) -> None:
-        """Feed one chunk of 16 kHz mono 16-bit audio."""
-        self._decoders[self.expecting].accept(chunk)
+    def accept(self, chunk: bytes) -> str:
+        """Feed one chunk of 16 kHz mono 16-bit audio; returns the grammar's hypothesis so far."""
+        return self._decoders[self.expecting].accept(chunk).text
 
     def finish(self) -> Transcript:
         """What the grammar heard since the last reset (and start again)."""

@@ -34,6 +34,7 @@ ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample
 # short "top" heard while the kiosk talks is taken as "stop" (no answer says "top", so it is not
 # the kiosk's echo).
 STOP_OVER_ECHO = frozenset({"top"})
+STOP_WORD = "stop"
 # How many of the last words heard over the kiosk may hold a control phrase.
 COMMAND_TAIL_WORDS = 3
 # A control phrase heard over the kiosk counts only if the microphone was clearly louder than
@@ -280,11 +281,16 @@ class Turns:
         captured_at: float,
         sound: Sequence[SoundRun] = (),
         echo: bool,
+        grammar_heard: str = "",
     ) -> list[TurnAction]:
-        """The decoder's hypothesis so far, heard at ``captured_at``; what to do about it."""
+        """The decoder's hypothesis so far, heard at ``captured_at``; what to do about it.
+
+        ``grammar_heard`` is the command grammar's hypothesis of the same audio (a second
+        witness for "stop" over the kiosk's voice).
+        """
         words = [w for w in text.split() if w != UNKNOWN_WORD]
         if echo:
-            barge = self._barge_in(words, stream_time, captured_at)
+            barge = self._barge_in(words, stream_time, captured_at, grammar_heard)
             return [barge] if barge is not None else []
         actions: list[TurnAction] = []
         held = self._held
@@ -337,7 +343,7 @@ class Turns:
         return actions
 
     def _barge_in(
-        self, words: list[str], stream_time: float, captured_at: float
+        self, words: list[str], stream_time: float, captured_at: float, grammar_heard: str = ""
     ) -> BargeIn | None:
         """Interrupt the kiosk for a spoken command, or when the patient talks over it.
 
@@ -349,6 +355,11 @@ class Turns:
         if not own:
             return None
         command = self._command_at_end(own)
+        if command is None and grammar_heard.split()[-1:] == [STOP_WORD]:
+            # Behind the echo canceller "stop" reached the phrase list as "started", "start" or
+            # "sought" (6 of 13 tries at -6 dB echo); the command grammar, which has no such
+            # words, heard "stop".
+            command = (Command.STOP, 100.0)
         if command is not None and not self.double_talk.louder_than_echo_within(
             captured_at, COMMAND_LOUD_WITHIN_S
         ):
