@@ -18,8 +18,8 @@ the same) gives p; the thresholds are then chosen on the training FAQs only:
   off-topic ones (each wrong offer costs as much as a right one gains).
 
 Validated leave-one-FAQ-out (fitted and thresholded on the others, measured on the one left
-out). The shipped weights are fitted on all of them; each shipped threshold is the most cautious of the
-pooled choice and the leave-one-out choices.
+out). The shipped weights are fitted on all of them; each shipped threshold is the most cautious
+of the pooled choice and the leave-one-out choices.
 
     .venv/bin/python benchmarks/fit_decision.py            # LOFO report + write the weights
     .venv/bin/python benchmarks/fit_decision.py --dry-run  # report only
