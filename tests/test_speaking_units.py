@@ -19,7 +19,7 @@ from voice.speaking.loudness import (
     normalise,
     speech_level_dbfs,
 )
-from voice.speaking.natural import speed_for_rate, trim_silence
+from voice.speaking.natural import speed_for_rate, spoken_text, trim_silence
 from voice.speaking.prerender import (
     CACHE_ENV_VAR,
     OUTPUT_RATE,
@@ -30,6 +30,7 @@ from voice.speaking.prerender import (
     disk_name,
 )
 from voice.speaking.pronunciation import Pronunciations
+from voice.speaking.synthesis import DEFAULT_RATE
 
 RATE = 22050
 
@@ -106,8 +107,13 @@ def test_the_limiter_gain_changes_smoothly() -> None:
 # -- rate ------------------------------------------------------------------------------------
 
 
-def test_the_default_rate_is_the_voice_s_own_pace() -> None:
-    assert speed_for_rate(154) == pytest.approx(1.0, abs=0.01)
+def test_the_voice_s_own_pace_is_its_speed_one() -> None:
+    assert speed_for_rate(167) == pytest.approx(1.0, abs=0.01)
+
+
+def test_the_kiosk_s_default_rate_slows_the_voice_down() -> None:
+    # The voice's own pace (167 wpm) is above the 140-160 wpm older listeners ask for.
+    assert 0.8 < speed_for_rate(DEFAULT_RATE) < 0.9
 
 
 def test_speed_rises_with_the_rate_and_is_clamped() -> None:
@@ -115,7 +121,22 @@ def test_speed_rises_with_the_rate_and_is_clamped() -> None:
     speeds = [speed_for_rate(r) for r in rates]
     assert speeds == sorted(speeds)
     assert speed_for_rate(40) == 0.5
-    assert speed_for_rate(400) == 1.33  # past this the voice jumps to 213 wpm
+    assert speed_for_rate(400) == 1.33  # past this the voice jumps to about 225 wpm
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("Please say yes or no.", "Please say yes or no ."),
+        ("No. It is not catching.", "No . It is not catching."),
+        ("Nos. one and two", "Nos . one and two"),
+        ("There is no need to fast.", "There is no need to fast."),
+        ("Call 911 now.", "Call 911 now."),
+        ("It is not known.", "It is not known."),
+    ],
+)
+def test_no_at_a_full_stop_is_not_read_as_number(text: str, spoken: str) -> None:
+    assert spoken_text(text) == spoken
 
 
 def test_trim_keeps_a_little_silence_at_each_end() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 
 import numpy as np
@@ -20,14 +21,18 @@ logger = logging.getLogger(__name__)
 
 HIBARI_VOICE = "heart"
 SEED = 0  # hibari adds seeded noise; a fixed seed makes every rendering of a line identical
+# Bumped whenever this module changes what a line sounds like (speed table, text fixes), so the
+# lines already rendered on disk under the old rules are not played any more.
+RENDER_REVISION = 2
 
-# hibari's speed factor -> words per minute, measured over the FAQ's 16 answers (seed 0). Not
-# linear: durations round to whole 12.5 ms frames, so the pace jumps near 0.805 and above 1.33
-# (187 -> 213 wpm); rates past the last row are clamped to it (about 187 wpm).
+# hibari's speed factor -> words per minute, measured over the FAQ's 16 answers (seed 0) as the
+# kiosk plays them, that is with the leading silence trimmed (bench_voice.py). Not linear:
+# durations round to whole 12.5 ms frames, so the pace jumps near 0.805 and above 1.33
+# (199 -> about 225 wpm); rates past the last row are clamped to it (about 199 wpm).
 SPEED_WPM: tuple[tuple[float, float], ...] = (
-    (0.5, 76.8), (0.6, 93.8), (0.7, 108.9), (0.75, 112.5), (0.8, 123.3), (0.81, 133.7),
-    (0.85, 137.7), (0.86, 142.3), (0.9, 146.9), (0.95, 150.9), (1.0, 153.8), (1.05, 156.4),
-    (1.1, 159.6), (1.15, 163.3), (1.2, 170.3), (1.25, 177.0), (1.3, 179.6), (1.33, 186.7),
+    (0.5, 87.2), (0.6, 105.5), (0.7, 120.9), (0.75, 123.9), (0.8, 135.6), (0.81, 147.6),
+    (0.85, 151.4), (0.86, 156.6), (0.9, 161.3), (0.95, 164.6), (1.0, 167.0), (1.05, 169.1),
+    (1.1, 171.3), (1.15, 174.6), (1.2, 182.0), (1.25, 189.0), (1.3, 191.7), (1.33, 199.3),
 )  # fmt: skip
 MIN_SPEED, MAX_SPEED = 0.5, 1.33
 # Each sentence comes with ~0.32 s of silence before it and ~0.48 s after; the leading part only
@@ -42,9 +47,19 @@ def natural_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return f"hibari-{version('hibari-tts')}-{HIBARI_VOICE}"
+        return f"hibari-{version('hibari-tts')}-{HIBARI_VOICE}-r{RENDER_REVISION}"
     except PackageNotFoundError as error:
         raise SpeechError("the hibari-tts package is not installed; reinstall the kiosk") from error
+
+
+# hibari's G2P reads "no." as the abbreviation "number" ("say yes or number"); a space before
+# the full stop keeps the word and the sentence's end.
+_NO_ABBREVIATION = re.compile(r"\b(nos?)\.(?=\s|$)", re.IGNORECASE)
+
+
+def spoken_text(text: str) -> str:
+    """The text as handed to hibari, with the words its G2P misreads written apart."""
+    return _NO_ABBREVIATION.sub(r"\1 .", text)
 
 
 def speed_for_rate(rate_wpm: float) -> float:
@@ -92,13 +107,14 @@ class NaturalEngine:
             # onnxruntime raises its own exception types, all RuntimeError subclasses.
             raise SpeechError(f"the hibari voice model could not be loaded ({error})") from error
         self.sample_rate = int(SAMPLE_RATE)
-        self.version = f"hibari-{hibari.__version__}-{HIBARI_VOICE}"  # as natural_version()
+        # as natural_version()
+        self.version = f"hibari-{hibari.__version__}-{HIBARI_VOICE}-r{RENDER_REVISION}"
         logger.debug("Natural voice loaded in %.2f s", time.monotonic() - started)
 
     def render(self, text: str, rate_wpm: int) -> FloatArray:
         """Render one sentence with its leading silence trimmed."""
         try:
-            audio = self._tts(text, speed=speed_for_rate(rate_wpm), seed=SEED)
+            audio = self._tts(spoken_text(text), speed=speed_for_rate(rate_wpm), seed=SEED)
         except (RuntimeError, ValueError, KeyError) as error:
             raise SpeechError(f"The natural voice could not speak a line ({error}).") from error
         samples = np.asarray(audio, dtype=np.float32)
