@@ -25,6 +25,10 @@ from voice.text.normalize import Normalizer
 
 REPO = Path(__file__).resolve().parents[1]
 VOICE = REPO / ".venv" / "bin" / "voice"
+# One speech cache for every kiosk the tests start (the harness's HOME is private to each test):
+# the first kiosk of a content version renders its lines (about a minute of CPU in a child
+# process), the rest read them. bench_kiosk.py uses the same folder.
+SPEECH_CACHE = REPO / ".cache" / "speech"
 # A clear test voice: the kiosk tests are about the loop, not about accents.
 TEST_VOICE = VoiceSpec("flite", "slt", None, None)
 
@@ -61,7 +65,8 @@ class KioskProcess:
             *defaults, *extra_args,
         ]
         with output.open("wb") as out:
-            proc = audio.popen(cmd, env=audio.python_env(), stdout=out, stderr=subprocess.STDOUT)
+            env = audio.python_env({"VOICE_SPEECH_CACHE": str(SPEECH_CACHE)})
+            proc = audio.popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         kiosk = cls(audio, proc, status, output)
         kiosk.wait_for(lambda e: e["event"] == "speech_finished", timeout=60)
         return kiosk
