@@ -186,6 +186,7 @@ class Kiosk:
             self.keys.stop()
             self.speaker.stop()
             self.speaker.close()
+            self.synth.close()  # a renderer child still at work ends with the kiosk
             self.mic.close()
             self._stop_echo_cancel()
             self.status.close()

@@ -1,12 +1,12 @@
 """Entries that ask nearly the same question, found for the people who edit the content.
 
-When two entries' questions mean the same thing ("Does immunotherapy increase life
-expectancy?" and "Does immunotherapy extend life?"), a patient's question lands on either, and
+When two entries' questions mean the same thing ("Does the treatment increase life
+expectancy?" and "Does the treatment extend life?"), a patient's question lands on either, and
 which one wins is close to chance. The kiosk cannot fix that: the content can, by merging the two
 or by making each question say what sets it apart. ``voice content check`` names such pairs.
 
-Measured with bge-small-en-v1.5 on five FAQs (issue 14): the three pairs of the immunotherapy
-FAQ that a question writer flagged as asking the same thing have question cosines of
+Measured with bge-small-en-v1.5 on five FAQs (issue 14): the three pairs of the bundled FAQ
+that a question writer flagged as asking the same thing have question cosines of
 0.91-0.93; no pair of entries in the four other FAQs goes above 0.85.
 """
 
