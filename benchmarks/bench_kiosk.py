@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from kiosk_driver import KioskProcess, record, spoken  # noqa: E402
+from kiosk_driver import SPEECH_CACHE, KioskProcess, record, spoken  # noqa: E402
 from pulse_harness import Timeline, VirtualAudio  # noqa: E402
 from speechgen import VoiceSpec  # noqa: E402
 
@@ -143,7 +143,7 @@ def main() -> None:
             f"--{option}-silence", type=int, default=None, metavar="MS",
             help=f"pass this --{option}-silence to the kiosk (default: the kiosk's own)",
         )
-    parser.add_argument("--speech-cache", type=Path, default=REPO / ".cache" / "speech",
+    parser.add_argument("--speech-cache", type=Path, default=SPEECH_CACHE,
                         help="the kiosk's VOICE_SPEECH_CACHE (kept between runs)")
     parser.add_argument("--breakdown", action="store_true",
                         help="only print the memory of each part of the kiosk as it loads")

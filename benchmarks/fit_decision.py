@@ -259,6 +259,20 @@ def choose(rows: Sequence[Row], fit: tuple[float, np.ndarray, np.ndarray, np.nda
     return model_for(fit, veto, answer, rescue, floor, confirm)
 
 
+def most_cautious(
+    fit: tuple[float, np.ndarray, np.ndarray, np.ndarray], folds: Sequence[dict[str, float]]
+) -> DecisionModel:
+    """The fit with each threshold at its most cautious among the folds' choices."""
+    return model_for(
+        fit,
+        veto=max(t["veto"] for t in folds),
+        answer=max(t["answer"] for t in folds),
+        rescue=max(t["rescue"] for t in folds),
+        floor=max(t["answer_min_semantic"] for t in folds),
+        confirm=max(t["confirm"] for t in folds),
+    )
+
+
 HEADER = (
     f"{'set':30s} {'decision':10s} {'in':>4s} {'right':>6s} {'wrong':>6s} {'conf':>6s} "
     f"{'decl':>6s} | {'off':>4s} {'ans':>5s} {'conf':>5s} | offers right (all / in-domain)"
@@ -304,15 +318,13 @@ def main() -> None:
         "not right) / right among in-domain offers",
         "",
     ]
-    lofo: dict[str, dict[str, object]] = {}
+    lofo: dict[str, dict[str, float]] = {}
     for held in FAQS:
         train = [r for r in rows if r.faq != held]
         fit = fit_logistic(train)
         model = choose(train, fit)
-        lofo[held] = model.to_dict()["thresholds"]  # type: ignore[assignment]
-        lines.append(
-            f"== held out: {held} (fitted on the others): {model.to_dict()['thresholds']}"
-        )
+        lofo[held] = model.thresholds()
+        lines.append(f"== held out: {held} (fitted on the others): {lofo[held]}")
         lines.append(HEADER)
         lines += report(rows, {"today": None, "held-out": model}, held)
         lines.append("")
@@ -320,17 +332,10 @@ def main() -> None:
     pooled = choose(rows, fit)
     # The thresholds chosen with one FAQ left out varied (the prototype saw this too): ship the
     # most cautious of the pooled and the leave-one-out choices, so no FAQ's data alone set them.
-    folds = [*lofo.values(), pooled.to_dict()["thresholds"]]
-    shipped = model_for(
-        fit,
-        veto=max(float(t["veto"]) for t in folds),  # type: ignore[index]
-        answer=max(float(t["answer"]) for t in folds),  # type: ignore[index]
-        rescue=max(float(t["rescue"]) for t in folds),  # type: ignore[index]
-        floor=max(float(t["answer_min_semantic"]) for t in folds),  # type: ignore[index]
-        confirm=max(float(t["confirm"]) for t in folds),  # type: ignore[index]
-    )
+    folds = [*lofo.values(), pooled.thresholds()]
+    shipped = most_cautious(fit, folds)
     lines.append(
-        f"== shipped: fitted on all (in-sample): {shipped.to_dict()['thresholds']}"
+        f"== shipped: fitted on all (in-sample): {shipped.thresholds()}"
     )
     lines.append(HEADER)
     for faq in FAQS:

@@ -87,25 +87,18 @@ def rescale(
     return out
 
 
-def most_cautious(rows: Sequence[fd.Row], lines: list[str]) -> DecisionModel:
+def validate(rows: Sequence[fd.Row], lines: list[str]) -> DecisionModel:
     """Leave-one-FAQ-out lines, and the shipped-style model (most cautious thresholds)."""
     folds: list[dict[str, float]] = []
     for held in fd.FAQS:
         train = [r for r in rows if r.faq != held]
         model = fd.choose(train, fd.fit_logistic(train))
-        folds.append(model.to_dict()["thresholds"])  # type: ignore[arg-type]
+        folds.append(model.thresholds())
         lines.append(fd.line(f"{held} (held out)", "lofo", fd.count(
             [r for r in rows if r.faq == held], model)))
     fit = fd.fit_logistic(rows)
-    folds.append(fd.choose(rows, fit).to_dict()["thresholds"])  # type: ignore[arg-type]
-    return fd.model_for(
-        fit,
-        veto=max(t["veto"] for t in folds),
-        answer=max(t["answer"] for t in folds),
-        rescue=max(t["rescue"] for t in folds),
-        floor=max(t["answer_min_semantic"] for t in folds),
-        confirm=max(t["confirm"] for t in folds),
-    )
+    folds.append(fd.choose(rows, fit).thresholds())
+    return fd.most_cautious(fit, folds)
 
 
 def main() -> None:
@@ -123,8 +116,8 @@ def main() -> None:
         fd._P.clear()  # probabilities are cached per row and fit
         rows = rescale(fitted_rows, mode, refs)
         lines = [f"\n### {mode}", fd.HEADER]
-        model = most_cautious(rows, lines)
-        lines.append(f"most cautious thresholds: {model.to_dict()['thresholds']}")
+        model = validate(rows, lines)
+        lines.append(f"most cautious thresholds: {model.thresholds()}")
         held_rows = rescale(blind_rows, mode, refs)
         for faq in blind:
             lines.append(fd.line(f"{faq} never fitted", mode, fd.count(

@@ -108,6 +108,16 @@ class DecisionModel:
             confirm=float(thresholds.get("confirm", 0.0)),
         )
 
+    def thresholds(self) -> dict[str, float]:
+        """The thresholds on the probability, by their names in the JSON form."""
+        return {
+            "veto": self.veto,
+            "answer": self.answer,
+            "rescue": self.rescue,
+            "answer_min_semantic": self.answer_min_semantic,
+            "confirm": self.confirm,
+        }
+
     def to_dict(self) -> dict[str, object]:
         """The JSON form (see from_dict)."""
         return {
@@ -115,13 +125,7 @@ class DecisionModel:
             "coef": self.coef,
             "mean": self.mean,
             "scale": self.scale,
-            "thresholds": {
-                "veto": self.veto,
-                "answer": self.answer,
-                "rescue": self.rescue,
-                "answer_min_semantic": self.answer_min_semantic,
-                "confirm": self.confirm,
-            },
+            "thresholds": self.thresholds(),
         }
 
     def probability(self, x: dict[str, float]) -> float:

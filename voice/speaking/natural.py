@@ -42,12 +42,17 @@ KEEP_TAIL_S = 0.40
 _SILENCE = 10 ** (-50 / 20)  # samples below -50 dBFS count as silence when trimming
 
 
+def _engine_version(package_version: str) -> str:
+    """The engine version that keys the disk cache: package, voice and render revision."""
+    return f"hibari-{package_version}-{HIBARI_VOICE}-r{RENDER_REVISION}"
+
+
 def natural_version() -> str:
     """The natural voice's engine version, read from the installed package (nothing loaded)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return f"hibari-{version('hibari-tts')}-{HIBARI_VOICE}-r{RENDER_REVISION}"
+        return _engine_version(version("hibari-tts"))
     except PackageNotFoundError as error:
         raise SpeechError("the hibari-tts package is not installed; reinstall the kiosk") from error
 
@@ -107,8 +112,7 @@ class NaturalEngine:
             # onnxruntime raises its own exception types, all RuntimeError subclasses.
             raise SpeechError(f"the hibari voice model could not be loaded ({error})") from error
         self.sample_rate = int(SAMPLE_RATE)
-        # as natural_version()
-        self.version = f"hibari-{hibari.__version__}-{HIBARI_VOICE}-r{RENDER_REVISION}"
+        self.version = _engine_version(hibari.__version__)
         logger.debug("Natural voice loaded in %.2f s", time.monotonic() - started)
 
     def render(self, text: str, rate_wpm: int) -> FloatArray:
