@@ -89,8 +89,10 @@ class KioskProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"the kiosk exited: {self.output.read_text()[-2000:]}")
             time.sleep(0.05)
+        log = self.output.read_text(errors="replace").splitlines()[-12:]
         raise AssertionError(
-            f"no matching kiosk event within {timeout} s; events: {self.events()[-8:]}"
+            f"no matching kiosk event within {timeout} s; events: {self.events()[-8:]}; "
+            "the kiosk's log ends:\n" + "\n".join(log)
         )
 
     def wait_quiet(self, after: float, timeout: float = 60.0) -> Event:

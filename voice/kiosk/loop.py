@@ -108,6 +108,7 @@ class Kiosk:
             lambda text: self.matcher.match(text, heard=True),
             self.matcher.classify_command,
             settings.endpoint(),
+            stop_over_echo=self.matcher.language.stop_over_echo,
         )
         self.captions = CaptionDisplay(enabled=settings.captions, style=settings.caption_style)
         self.status = StatusLog(settings.status_file)

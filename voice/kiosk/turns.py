@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 # server and the room together (module-loopback alone measured 0.2–0.5 s here).
 ECHO_WINDOW_S = 0.8
 ECHO_TAIL_S = 0.35  # room reverberation and input latency after the last sample is played
-# Over the kiosk's own voice the recogniser often loses the "s" of "stop" and hears "top". A
-# short "top" heard while the kiosk talks is taken as "stop" (no answer says "top", so it is not
-# the kiosk's echo).
-STOP_OVER_ECHO = frozenset({"top"})
 STOP_WORD = "stop"
 # How many of the last words heard over the kiosk may hold a control phrase.
 COMMAND_TAIL_WORDS = 3
@@ -149,10 +145,15 @@ class Turns:
         match: Callable[[str], MatchResult],
         classify_command: Callable[[str], tuple[Command, float] | None],
         endpoint: EndpointSettings,
+        stop_over_echo: frozenset[str] = frozenset(),
     ) -> None:
+        """``stop_over_echo``: what "stop" is heard as over the kiosk's own voice ("top": the
+        recogniser loses its "s"); such a word heard alone, and not one the kiosk is saying, is
+        taken as "stop" (the language data's ``stop_over_echo``)."""
         self._match = match
         self._classify_command = classify_command
         self.endpoint = endpoint
+        self._stop_over_echo = stop_over_echo
         self.utterance = _Utterance()
         self.speaking = _Speaking()
         self.echo_ref = EchoReference()
@@ -352,6 +353,8 @@ class Turns:
         other words interrupt only while it stays so (double talk).
         """
         own = self.own_words(words)
+        if words or grammar_heard:
+            log.debug("over the kiosk: %r, not its own %r, grammar %r", words, own, grammar_heard)
         if not own:
             return None
         command = self._command_at_end(own)
@@ -397,7 +400,7 @@ class Turns:
                 break
             tail = own[-n:]
             command = self._classify_command(" ".join(tail))
-            if command is None and n == 1 and tail[0] in STOP_OVER_ECHO:
+            if command is None and n == 1 and tail[0] in self._stop_over_echo:
                 command = (Command.STOP, 100.0)
         return command
 

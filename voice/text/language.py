@@ -34,6 +34,7 @@ class Language:
     contraction_endings: tuple[tuple[str, str], ...]
     rewrites: tuple[tuple[str, str], ...]
     commands: tuple[tuple[str, tuple[str, ...]], ...]  # command name -> its phrasings
+    stop_over_echo: frozenset[str] = frozenset()  # "stop" as heard over the kiosk's own voice
 
 
 def _words(data: dict[str, Any], key: str) -> frozenset[str]:
@@ -67,6 +68,7 @@ def load_language(path: Path = ENGLISH_FILE) -> Language:
             contraction_endings=_pairs(data["contraction_endings"]),
             rewrites=_pairs(data["rewrites"]),
             commands=tuple((str(k), tuple(v)) for k, v in data["commands"].items()),
+            stop_over_echo=_words(data, "stop_over_echo"),
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise InstallError(
