@@ -87,7 +87,8 @@ class KioskProcess:
                 if event["t"] >= after and predicate(event):
                     return event
             if self.proc.poll() is not None:
-                raise AssertionError(f"the kiosk exited: {self.output.read_text()[-2000:]}")
+                output = self.output.read_text(errors="replace")
+                raise AssertionError(f"the kiosk exited: {output[-2000:]}")
             time.sleep(0.05)
         log = self.output.read_text(errors="replace").splitlines()[-12:]
         raise AssertionError(

@@ -210,6 +210,31 @@ def test_stop_as_heard_over_the_kiosk_is_stop(heard: str) -> None:
     assert isinstance(barge, BargeIn) and barge.command is Command.STOP and barge.stops
 
 
+@pytest.mark.parametrize(
+    ("heard", "command"),
+    [
+        ("could speak up", Command.LOUDER),  # "could" and "you" heard, "you" the kiosk's own
+        ("hurry up", Command.FASTER),
+        ("turn up", None),  # "turn it up" with "it" the kiosk's own word
+        ("will i throw up", None),
+    ],
+)
+def test_up_at_the_end_of_more_words_is_not_stop(heard: str, command: Command | None) -> None:
+    # With the real command phrases: "up" counts as "stop" only as the one word heard.
+    from voice.content.loader import default_content_dir, load_content
+    from voice.matching.matcher import Matcher
+
+    matcher = Matcher(load_content(default_content_dir()), semantic=None)
+    turns = Turns(
+        _match, matcher.classify_command, ENDPOINT, stop_over_echo=english().stop_over_echo
+    )
+    _speak(turns, "our success rate is high")
+    _loud(turns)
+    actions = _heard(turns, heard, stream_time=1.5, echo=True)
+    commands = [a.command for a in actions if isinstance(a, BargeIn)]
+    assert commands == ([command] if command else []), (heard, actions)
+
+
 def test_stop_as_heard_over_the_kiosk_needs_the_patient_louder_and_not_the_kiosks_word() -> None:
     turns = _turns()
     _speak(turns, "our success rate is high")

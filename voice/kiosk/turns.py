@@ -145,11 +145,12 @@ class Turns:
         match: Callable[[str], MatchResult],
         classify_command: Callable[[str], tuple[Command, float] | None],
         endpoint: EndpointSettings,
-        stop_over_echo: frozenset[str] = frozenset(),
+        *,
+        stop_over_echo: frozenset[str],
     ) -> None:
         """``stop_over_echo``: what "stop" is heard as over the kiosk's own voice ("top": the
-        recogniser loses its "s"); such a word heard alone, and not one the kiosk is saying, is
-        taken as "stop" (the language data's ``stop_over_echo``)."""
+        recogniser loses its "s"); such a word, when it is the only word heard that the kiosk is
+        not saying, is taken as "stop" (the language data's ``stop_over_echo``)."""
         self._match = match
         self._classify_command = classify_command
         self.endpoint = endpoint
@@ -353,8 +354,6 @@ class Turns:
         other words interrupt only while it stays so (double talk).
         """
         own = self.own_words(words)
-        if words or grammar_heard:
-            log.debug("over the kiosk: %r, not its own %r, grammar %r", words, own, grammar_heard)
         if not own:
             return None
         command = self._command_at_end(own)
@@ -397,11 +396,11 @@ class Turns:
         command = self._classify_command(" ".join(own))
         for n in range(1, min(len(own), COMMAND_TAIL_WORDS) + 1):
             if command is not None:
-                break
-            tail = own[-n:]
-            command = self._classify_command(" ".join(tail))
-            if command is None and n == 1 and tail[0] in self._stop_over_echo:
-                command = (Command.STOP, 100.0)
+                return command
+            command = self._classify_command(" ".join(own[-n:]))
+        if command is None and len(own) == 1 and own[0] in self._stop_over_echo:
+            # Only as the one word heard: "up" ends "speak up", "turn it up" and questions.
+            command = (Command.STOP, 100.0)
         return command
 
     def finished(

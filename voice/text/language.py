@@ -68,7 +68,7 @@ def load_language(path: Path = ENGLISH_FILE) -> Language:
             contraction_endings=_pairs(data["contraction_endings"]),
             rewrites=_pairs(data["rewrites"]),
             commands=tuple((str(k), tuple(v)) for k, v in data["commands"].items()),
-            stop_over_echo=_words(data, "stop_over_echo"),
+            stop_over_echo=frozenset(str(data.get("stop_over_echo", "")).split()),
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise InstallError(
