@@ -2,8 +2,9 @@
 
 Generates (and caches) spoken versions of a deterministic sample of tests/data/typed_eval.tsv
 with held-out voices (never used for tuning) under clean, 20 dB and 10 dB babble+noise, 44.1 kHz
-stereo and 8 kHz conditions, decodes each file exactly as `voice ask` does (the open-vocabulary
-decoder and the FAQ phrase list side by side), then scores the policies:
+stereo, 8 kHz and far_slow (20% slower, reverberant, 10 dB quieter) conditions, decodes each
+file exactly as `voice ask` does (the open-vocabulary decoder and the FAQ phrase list side by
+side), then scores the policies:
 
   open     - match the open transcript
   phrases  - match the phrase-list transcript

@@ -236,6 +236,7 @@ def test_cache_renders_every_standard_condition(tmp_path: Path) -> None:
         "babble+noise_10dB": (22050, 1, clean_seconds + 1.0),
         "44k1_stereo": (44100, 2, clean_seconds),
         "8k_mono": (8000, 1, clean_seconds),
+        "far_slow": (22050, 1, clean_seconds / 0.8),  # 20% slower
     }
     for condition in standard_conditions():
         path = cache.render("stop", ESPEAK, condition)
