@@ -253,11 +253,7 @@ def main() -> None:
                         help="comma-separated words: leave out background topics naming them")
     args = parser.parse_args()
     exclude = [w.strip().lower() for w in args.exclude_topics.split(",") if w.strip()]
-    blind: dict[str, tuple[Path, tuple[Path, ...]]] = {}
-    for faq, (content, _) in fd.FAQS.items():
-        path = fd.DATA / "blind2_eval.tsv" if faq == "immunotherapy" else content / "blind.tsv"
-        blind[faq] = (content, (path,))
-    fitted, never = fd.gather(), fd.gather(blind, blind_ok=True)
+    fitted, never = fd.gather(), fd.gather(fd.blind_sets(), blind_ok=True)
     header = (f"{'FAQ':16s} {'set':6s} {'design':10s} {'right':>6s} {'wrong':>6s} "
               f"{'offer':>6s} | {'off':>5s}   thresholds")
     print("Columns: % of in-domain answered right / wrong / offered right (\"Did you mean\" the "

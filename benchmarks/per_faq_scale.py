@@ -106,11 +106,7 @@ def main() -> None:
     print("each FAQ's reference (median best cosine of an entry text with):")
     for faq, (own, other) in refs.items():
         print(f"  {faq:16s} its own entry {own:.3f}   another entry {other:.3f}")
-    blind: dict[str, tuple[Path, tuple[Path, ...]]] = {}
-    for faq, (content, _) in fd.FAQS.items():
-        held = fd.DATA / "blind2_eval.tsv" if faq == "immunotherapy" else content / "blind.tsv"
-        if held.is_file():
-            blind[faq] = (content, (held,))
+    blind = fd.blind_sets()
     fitted_rows, blind_rows = fd.gather(), fd.gather(blind, blind_ok=True)
     for mode in MODES:
         fd._P.clear()  # probabilities are cached per row and fit
