@@ -13,8 +13,11 @@ side), then scores the policies:
 It also prints the recognition real-time factor (one core), model load time, and the peak RSS
 of `voice ask FILE`. Figures are medians where timing is involved.
 
+Another FAQ is measured with --content and its questions, for example a test FAQ's blind set
+(never fitted on): --content tests/data/faqs/diabetes --questions tests/data/faqs/diabetes/blind.tsv
+
     .venv/bin/python benchmarks/bench_speech.py [--every 3] [--voices heldout|train|valid]
-        [--questions FILE] [--conditions clean,babble+noise_10dB] [--dump FILE]
+        [--content DIR] [--questions FILE] [--conditions clean,babble+noise_10dB] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -114,6 +117,10 @@ def main() -> None:
         "--questions", type=Path, default=REPO / "tests/data/typed_eval.tsv",
         help="evaluation file whose questions are spoken (default: tests/data/typed_eval.tsv)",
     )
+    parser.add_argument(
+        "--content", type=Path, default=None,
+        help="the FAQ content folder the questions are asked of (default: the bundled content)",
+    )
     parser.add_argument("--offset", type=int, default=0, help="start at this eval question")
     parser.add_argument(
         "--conditions", default="all", help="comma-separated condition names (default: all)"
@@ -124,7 +131,7 @@ def main() -> None:
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS measurement")
     args = parser.parse_args()
 
-    faq = load_content(default_content_dir())
+    faq = load_content(args.content or default_content_dir())
     matcher = Matcher(faq)
     started = time.perf_counter()
     recognizer = SpeechRecognizer(faq, None, "auto")
