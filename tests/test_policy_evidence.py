@@ -98,3 +98,23 @@ def test_each_fact_is_worked_out_once(counting: CountingMatcher) -> None:
         assert ev.match.entry_id is not None
         assert isinstance(ev.open_answers_alone, bool)
     assert counting.calls == 2
+
+
+def test_likeness_is_the_closer_hearing_to_the_matched_entry(matcher: Matcher) -> None:
+    main, witness = heard("more time is that", 0.71), heard("how long will it give me")
+    ev = Evidence.gather(matcher, main, witness)
+    entry = ev.match.entry_id
+    assert entry is not None
+    alone = Evidence.gather(matcher, main).likeness
+    other = matcher.likeness(witness.clean_text, entry)
+    assert alone is not None and other is not None
+    assert ev.likeness == max(alone, other)
+
+
+def test_without_the_embedding_model_there_is_no_likeness_and_no_floor() -> None:
+    words_only = Matcher(load_content(default_content_dir()), semantic=None)
+    ev = Evidence.gather(words_only, heard("more time is that", 0.71), heard("what time is that"))
+    assert ev.likeness is None
+    assert words_only.answer_floor is None
+    # The rule that needs them then leaves the question to the others.
+    assert apply_rules(ev).rule != "unlike_entry"

@@ -302,6 +302,16 @@ RULE_CASES = [
         Action.CONFIRM,
         "decoders_disagree",
     ),
+    (
+        # "What time is that" in 10 dB babble: the phrase list made "more time" of it, which
+        # the words alone answer with how long it extends life; neither hearing is like it.
+        "unlike_entry",
+        heard("more time is that", conf=0.71),
+        heard("what time is that"),
+        None,
+        Action.CONFIRM,
+        "semantic_doubt",
+    ),
     ("open_agrees", heard(MISHEARD), heard(CLEAR, conf=0.9), None, Action.ANSWER, "confident"),
     (
         "answer",
@@ -355,16 +365,19 @@ def test_rule_order() -> None:
         "thin_open_hearing",
         "shaky_in_noise",
         "fragment",
+        "unlike_entry",
         "open_agrees",
         "answer",
     ]
     # The hard safety rules come before every rule that can answer, offer or lift an offer.
     can_pass = {"answer_unsupported", "matcher_offered", "shaky_word", "some_unknown"}
-    can_pass |= {"thin_open_hearing", "shaky_in_noise", "fragment", "open_agrees", "answer"}
+    can_pass |= {"unlike_entry", "thin_open_hearing", "shaky_in_noise", "fragment"}
+    can_pass |= {"open_agrees", "answer"}
     assert names[0] == "no_speech"
     assert names.index("other_subject") < min(names.index(name) for name in can_pass)
     # The answer checks see a lifted offer before it is answered; the answer comes last.
     assert names.index("fragment") < names.index("open_agrees") < names.index("answer")
+    assert names.index("fragment") < names.index("unlike_entry") < names.index("open_agrees")
     assert names[-1] == "answer"
 
 
@@ -385,3 +398,10 @@ def test_a_lifted_offer_still_meets_the_answer_checks(matcher: Matcher) -> None:
     main = timed(MISHEARD, 2.0, 3.0)
     witness = timed(CLEAR, 0.0, 3.0, conf=0.9)
     assert judge_with_rule(matcher, main, witness).rule == "fragment"
+
+
+def test_the_semantic_floor_can_be_switched_off(matcher: Matcher) -> None:
+    main, witness = heard("more time is that", conf=0.71), heard("what time is that")
+    assert judge_with_rule(matcher, main, witness).rule == "unlike_entry"
+    off = SpeechPolicy(semantic_floor=False)
+    assert judge_with_rule(matcher, main, witness, off).rule != "unlike_entry"

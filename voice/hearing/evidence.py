@@ -110,6 +110,17 @@ class Evidence:
         return 0.0
 
     @cached_property
+    def likeness(self) -> float | None:
+        """The matched entry's cosine with the closer of the two hearings (None: no entry, or
+        no embedding model)."""
+        entry_id = self.match.entry_id
+        if entry_id is None:
+            return None
+        scores = [self.matcher.likeness(t, entry_id) for t in (self.text, self.open_text) if t]
+        known = [score for score in scores if score is not None]
+        return max(known) if known else None
+
+    @cached_property
     def open_answers_alone(self) -> bool:
         """The open transcript on its own is a confident answer with the matched entry."""
         if self.open_text is None:

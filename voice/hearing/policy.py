@@ -32,12 +32,20 @@ below are tried in this order and the first that decides is the judgement; no la
 12. thin_open_hearing   unclear open hearing, under two topic words     confirm "unsure_hearing"
 13. shaky_in_noise      noisy room, shaky words, weak open support      confirm "decoders_disagree"
 14. fragment            main words span a fragment of the open speech   confirm "decoders_disagree"
-15. open_agrees         a doubt (8–11) a clear open hearing answers     answer "confident"
-16. answer              the matcher's answer stands                     answer (the matcher's)
+15. unlike_entry        neither hearing is as like the entry as a typed
+                        answer must be                                  confirm "semantic_doubt"
+16. open_agrees         a doubt (8–11) a clear open hearing answers     answer "confident"
+17. answer              the matcher's answer stands                     answer (the matcher's)
 
 Rules 8–11 are doubts about the phrase-list hearing alone: each yields (does not decide) when the
 open transcript, heard clearly, is on its own a confident answer with the same entry; such a
-question goes on to the answer checks 12–14 and, if they pass, is answered by rule 15.
+question goes on to the answer checks 12–15 and, if they pass, is answered by rule 16.
+
+Rule 15 holds a heard answer to the floor a typed one has (the calibrated decision's
+``answer_min_semantic``, voice/matching/decision.py), measured on whichever hearing is closer to
+the entry. The phrase list can turn a question the FAQ does not cover into FAQ words that the
+words alone answer, while the open hearing, which heard the question as it was, is no more
+like the entry than the question is.
 The hard safety rules, nothing heard (1) and another subject heard (5), come before every rule
 that can answer, offer or lift, so nothing can override them; the rules before 5 only decline
 or take a control phrase, which never has an entry to veto.
@@ -95,6 +103,8 @@ class SpeechPolicy:
     # fragment of what was said ("I've got a headache, can I take X" heard in babble as
     # "research on lung").
     min_span_share: float = 0.5
+    # Hold a heard answer to the typed answers' semantic floor (rule 15).
+    semantic_floor: bool = True
 
 
 DEFAULT_POLICY = SpeechPolicy()
@@ -279,6 +289,15 @@ def _fragment(ev: Evidence, policy: SpeechPolicy) -> MatchResult | None:
     return _as(ev, Action.CONFIRM, "decoders_disagree")
 
 
+def _unlike_entry(ev: Evidence, policy: SpeechPolicy) -> MatchResult | None:
+    """Neither hearing is as like the entry as a typed answer must be: only offer it."""
+    floor = ev.matcher.answer_floor
+    likeness = ev.likeness
+    if not policy.semantic_floor or floor is None or likeness is None or likeness >= floor:
+        return None
+    return _as(ev, Action.CONFIRM, "semantic_doubt")
+
+
 def _open_agrees(ev: Evidence, policy: SpeechPolicy) -> MatchResult | None:
     """A doubt about the phrase-list hearing (rules 8–11) yielded to a clear open hearing
     that answers the same entry on its own: answer it."""
@@ -309,6 +328,7 @@ RULES: tuple[Rule, ...] = (
     Rule("thin_open_hearing", _thin_open_hearing),
     Rule("shaky_in_noise", _shaky_in_noise),
     Rule("fragment", _fragment),
+    Rule("unlike_entry", _unlike_entry),
     Rule("open_agrees", _open_agrees),
     Rule("answer", _answer),
 )

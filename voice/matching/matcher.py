@@ -300,6 +300,20 @@ class Matcher:
         best = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=86)
         return None if best is None else str(best[0])
 
+    def likeness(self, text: str, entry_id: str) -> float | None:
+        """The entry's best cosine with ``text`` (None without the embedding model)."""
+        if self.semantic is None:
+            return None
+        return float(self.semantic.scores(text)[self._entry_ids.index(entry_id)])
+
+    @property
+    def answer_floor(self) -> float | None:
+        """The cosine below which a typed answer is only offered (the calibrated decision's
+        ``answer_min_semantic``; None without the embedding model)."""
+        if self.semantic is None or self.decision is None:
+            return None
+        return self.decision.answer_min_semantic
+
     def score_entries(self, text: str, heard: bool = False) -> list[Candidate]:
         """Score every entry for this question, best first (scores 0–1).
 
