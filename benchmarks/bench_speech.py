@@ -97,8 +97,10 @@ def policy_result(
     return choose_result(faq, matcher, "", heard, time.perf_counter()).match
 
 
-def peak_rss_of_ask(path: Path) -> float:
+def peak_rss_of_ask(path: Path, content: Path | None = None) -> float:
     cmd = [sys.executable, "-m", "voice", "ask", "--json", str(path)]
+    if content is not None:
+        cmd += ["--content", str(content)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(cmd, check=False, capture_output=True, cwd=REPO)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -137,6 +139,11 @@ def main() -> None:
     recognizer = SpeechRecognizer(faq, None, "auto")
     load_s = time.perf_counter() - started
     items = read_eval_file(args.questions)[args.offset :: args.every]
+    known = {entry.id for entry in faq.entries} | {OUT_OF_DOMAIN}
+    strangers = sorted({item.expected for item in items} - known)
+    if strangers:
+        sys.exit(f"{args.questions} expects entries the content does not hold "
+                 f"({', '.join(strangers[:5])}): give the questions of that FAQ with --questions.")
     conditions = [
         c for c in standard_conditions()
         if args.conditions == "all" or c.name in args.conditions.split(",")
@@ -205,7 +212,7 @@ def main() -> None:
           f"(clean): {len(ood_forced)} of {n_ood}")
     if not args.no_rss:
         sample = cache.render(items[0].question, voices[0], standard_conditions()[0])
-        rss = [peak_rss_of_ask(sample) for _ in range(3)]
+        rss = [peak_rss_of_ask(sample, args.content) for _ in range(3)]
         print(f"peak RSS of `voice ask FILE` (auto decoding): {max(rss):.0f} MB")
 
 

@@ -64,6 +64,9 @@ def main() -> None:
     matcher.score_entries = functools.lru_cache(maxsize=None)(  # type: ignore[method-assign]
         matcher.score_entries
     )
+    matcher.likeness = functools.lru_cache(maxsize=None)(  # type: ignore[method-assign]
+        matcher.likeness
+    )
     best = None
     for conf, c_unk, d_unk, veto, a_min, c_min in itertools.product(
         [0.0, 0.2, 0.3, 0.4, 0.5],

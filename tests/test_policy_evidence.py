@@ -100,21 +100,39 @@ def test_each_fact_is_worked_out_once(counting: CountingMatcher) -> None:
     assert counting.calls == 2
 
 
-def test_likeness_is_the_closer_hearing_to_the_matched_entry(matcher: Matcher) -> None:
+def test_either_hearing_may_be_like_the_entry(matcher: Matcher) -> None:
     main, witness = heard("more time is that", 0.71), heard("how long will it give me")
     ev = Evidence.gather(matcher, main, witness)
     entry = ev.match.entry_id
     assert entry is not None
-    alone = Evidence.gather(matcher, main).likeness
+    mine = matcher.likeness(main.clean_text, entry)
     other = matcher.likeness(witness.clean_text, entry)
-    assert alone is not None and other is not None
-    assert ev.likeness == max(alone, other)
+    assert mine is not None and other is not None
+    low, high = sorted((mine, other))
+    assert ev.like_entry(low) is True and ev.like_entry(high) is True
+    assert ev.like_entry(high + 0.01) is False
+    assert Evidence.gather(matcher, main).like_entry(mine + 0.01) is False
+
+
+def test_the_open_hearing_is_embedded_only_when_needed(matcher: Matcher) -> None:
+    calls: list[str] = []
+
+    class Counting(Matcher):
+        def likeness(self, text: str, entry_id: str) -> float | None:
+            calls.append(text)
+            return super().likeness(text, entry_id)
+
+    counting = Counting(matcher.faq, semantic=matcher.semantic)
+    ev = Evidence.gather(counting, heard("can immunotherapy make my cancer worse"),
+                         heard("can immune a therapy make my cancer worse"))
+    assert ev.like_entry(0.5) is True
+    assert calls == ["can immunotherapy make my cancer worse"]
 
 
 def test_without_the_embedding_model_there_is_no_likeness_and_no_floor() -> None:
     words_only = Matcher(load_content(default_content_dir()), semantic=None)
     ev = Evidence.gather(words_only, heard("more time is that", 0.71), heard("what time is that"))
-    assert ev.likeness is None
+    assert ev.like_entry(0.5) is None
     assert words_only.answer_floor is None
     # The rule that needs them then leaves the question to the others.
     assert apply_rules(ev).rule != "unlike_entry"

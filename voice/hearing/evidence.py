@@ -2,7 +2,8 @@
 
 The facts read off the transcripts are plain fields. The ones that need the matcher (about 1 ms
 each) are cached properties, worked out the first time a rule asks and never again, so an
-utterance costs only the matcher calls its deciding rules needed.
+utterance costs only the matcher calls its deciding rules needed. ``like_entry`` embeds the open
+transcript (about 6 ms) only when the phrase-list one is not enough.
 """
 
 from __future__ import annotations
@@ -109,16 +110,24 @@ class Evidence:
                 return candidate.score
         return 0.0
 
-    @cached_property
-    def likeness(self) -> float | None:
-        """The matched entry's cosine with the closer of the two hearings (None: no entry, or
-        no embedding model)."""
+    def like_entry(self, floor: float) -> bool | None:
+        """Whether either hearing is at least ``floor`` like the matched entry in meaning
+        (cosine), the phrase-list one tried first: the open one costs an embedding. None: no
+        entry, or no embedding model."""
         entry_id = self.match.entry_id
         if entry_id is None:
             return None
-        scores = [self.matcher.likeness(t, entry_id) for t in (self.text, self.open_text) if t]
-        known = [score for score in scores if score is not None]
-        return max(known) if known else None
+        known = False
+        for text in (self.text, self.open_text):
+            if not text:
+                continue
+            score = self.matcher.likeness(text, entry_id)
+            if score is None:
+                return None
+            if score >= floor:
+                return True
+            known = True
+        return False if known else None
 
     @cached_property
     def open_answers_alone(self) -> bool:

@@ -304,7 +304,7 @@ class Matcher:
         """The entry's best cosine with ``text`` (None without the embedding model)."""
         if self.semantic is None:
             return None
-        return float(self.semantic.scores(text)[self._entry_ids.index(entry_id)])
+        return float(self.semantic.scores(text)[self._index_of[entry_id]])
 
     @property
     def answer_floor(self) -> float | None:
