@@ -75,6 +75,7 @@ from voice.matching.decision import FEATURES, DecisionModel  # noqa: E402
 from voice.matching.evaluation import OUT_OF_DOMAIN, read_eval_file  # noqa: E402
 from voice.matching.matcher import Matcher  # noqa: E402
 from voice.semantic.index import entry_texts, load_index  # noqa: E402
+from voice.semantic.model import hidden_states, one_thread_session  # noqa: E402
 
 MAX_TOKENS = 128  # as voice/semantic/model.py
 EXTRA = 3  # features per extra model: top cosine, margin, agrees with the hybrid's best
@@ -141,30 +142,12 @@ class MeanPoolEmbedder:
         self._tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
         self._tokenizer.no_padding()  # all-MiniLM's tokenizer.json pads to 128: padded here
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        options.enable_cpu_mem_arena = False
-        self._session = ort.InferenceSession(
-            str(self.onnx), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = one_thread_session(ort, self.onnx)
         self.spec = spec
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-        hidden = np.asarray(self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-        )[0], dtype=np.float32)
+        states, mask = hidden_states(self._session, self._tokenizer, texts)
+        hidden = np.asarray(states, dtype=np.float32)
         weights = mask[:, :, None].astype(np.float32)
         mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(mean, axis=1, keepdims=True)

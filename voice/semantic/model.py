@@ -76,6 +76,40 @@ def _import_runtime() -> tuple[Any, Any]:
     return onnxruntime, Tokenizer
 
 
+def one_thread_session(ort: Any, onnx_file: Path) -> Any:
+    """An onnxruntime session on one thread, quiet, without its memory arena."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    # Without its memory arena the session lets go of the memory of a large batch (the FAQ,
+    # embedded when its cache is cold); with it, the kiosk kept 25 MB for good. Questions take
+    # no longer (5.0 ms either way, median here), results are the same.
+    options.enable_cpu_mem_arena = False
+    return ort.InferenceSession(
+        str(onnx_file), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def hidden_states(session: Any, tokenizer: Any, texts: Sequence[str]) -> tuple[Any, np.ndarray]:
+    """A BERT-style encoder's last hidden states for a batch, and the attention mask (texts
+    padded with zeros to the longest; no token types)."""
+    encodings = tokenizer.encode_batch(list(texts))
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = e.ids
+        mask[row, : len(e.ids)] = 1
+    hidden = session.run(
+        ["last_hidden_state"],
+        {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+    )[0]
+    return hidden, mask
+
+
 class OnnxEmbedder:
     """bge-small-en-v1.5 run with onnxruntime on one thread."""
 
@@ -84,19 +118,7 @@ class OnnxEmbedder:
         onnx_file, tokenizer_file = (folder / pinned.path for pinned in manifest.files)
         try:
             self._tokenizer = tokenizer_class.from_file(str(tokenizer_file))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            # Without its memory arena the session lets go of the memory of a large batch (the
-            # FAQ, embedded when its cache is cold); with it, the kiosk kept 25 MB for good.
-            # Questions take no longer (5.0 ms either way, median here), results are the same.
-            options.enable_cpu_mem_arena = False
-            self._session = ort.InferenceSession(
-                str(onnx_file), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self._session = one_thread_session(ort, onnx_file)
         except Exception as exc:  # onnxruntime and tokenizers raise their own bare types
             raise ModelError(
                 f"The embedding model at {folder} could not be loaded ({exc}). "
@@ -113,17 +135,7 @@ class OnnxEmbedder:
         return self._fingerprint
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-        hidden = self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-        )[0]
+        hidden, _ = hidden_states(self._session, self._tokenizer, texts)
         cls = np.asarray(hidden[:, 0, :], dtype=np.float32)
         norms = np.linalg.norm(cls, axis=1, keepdims=True)
         return np.asarray(cls / np.maximum(norms, 1e-12), dtype=np.float32)
