@@ -37,11 +37,15 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+from bench_kiosk import pct  # noqa: E402
 from speechgen import AudioCache, VoiceSpec, add_pause, read_mono  # noqa: E402
 
 from voice.audio.format import SAMPLE_RATE  # noqa: E402
+from voice.audio.levels import frame_dbfs  # noqa: E402
 from voice.audio.microphone import CHUNK_MS  # noqa: E402
+from voice.audio.pcm import float_to_int16, pcm16_to_float  # noqa: E402
 from voice.audio.speech_activity import SpeechActivity  # noqa: E402
 from voice.content.loader import default_content_dir, load_content  # noqa: E402
 from voice.hearing.decoder import Decoder  # noqa: E402
@@ -68,13 +72,11 @@ class Ends:
     oracle: float | None  # the same rule, with the segment's last word end known at once
 
 
-def acoustic_end(samples: np.ndarray, after_s: float = 0.0) -> float:
-    """The end of the last 10 ms frame within 40 dB of the loudest, from ``after_s`` on."""
-    frames = samples[: len(samples) // FRAME * FRAME].astype(np.float64).reshape(-1, FRAME)
-    level = 10 * np.log10((frames**2).mean(axis=1) + 1e-9)
+def acoustic_end(pcm: np.ndarray) -> float:
+    """The end of the last 10 ms frame within 40 dB of the loudest."""
+    level = frame_dbfs(pcm16_to_float(pcm.tobytes()), FRAME)
     loud = np.flatnonzero(level > level.max() - 40)
-    loud = loud[loud >= int(after_s * 100)]
-    return float(loud[-1] + 1) / 100 if len(loud) else after_s
+    return float(loud[-1] + 1) / 100
 
 
 class Endpointer:
@@ -138,9 +140,8 @@ def _ended(actions: list[TurnAction]) -> bool:
 def ms(values: list[float]) -> str:
     if not values:
         return "-"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {statistics.median(values) * 1000:4.0f} ms, p95 {p95 * 1000:4.0f} ms"
+    return (f"median {statistics.median(values) * 1000:4.0f} ms, "
+            f"p95 {pct(values, 95) * 1000:4.0f} ms")
 
 
 def questions_report(endpointer: Endpointer, count: int) -> None:
@@ -151,7 +152,7 @@ def questions_report(endpointer: Endpointer, count: int) -> None:
     for n, item in enumerate(items):
         samples, rate = read_mono(cache.speech(item.question, VOICES[n % len(VOICES)]))
         assert rate == SAMPLE_RATE, rate
-        ends.append(endpointer.ends(pcm16(samples)))
+        ends.append(endpointer.ends(float_to_int16(samples)))
     closes = [(e, e.word, e.closed) for e in ends if e.word is not None and e.closed is not None]
     print(f"{len(items)} questions ({len(closes)} with a finished segment), times after the "
           "acoustic end unless said:")
@@ -168,8 +169,8 @@ def questions_report(endpointer: Endpointer, count: int) -> None:
 
 def pauses_report(endpointer: Endpointer, pauses: list[int]) -> None:
     cache = AudioCache()
-    print(f"\n'{PARTS[0]}' + pause + '{PARTS[1]}' ({len(VOICES)} voices): ended inside the "
-          "pause (a reply started while the patient was thinking)")
+    print(f"\n'{PARTS[0]}' + pause + '{PARTS[1]}' ({len(VOICES)} voices): ended before the "
+          "question did (a reply started while the patient was thinking)")
     print(f"  {'pause':>6s}  {'kiosk rule':>10s}  {'word end at once':>16s}")
     for pause in pauses:
         cut = cut_oracle = 0
@@ -177,17 +178,12 @@ def pauses_report(endpointer: Endpointer, pauses: list[int]) -> None:
             path = paused(cache, pause, voice)
             samples, rate = read_mono(path)
             assert rate == SAMPLE_RATE, rate
-            pcm = pcm16(samples)
+            pcm = float_to_int16(samples)
             e = endpointer.ends(pcm)
             # Ended before the whole question did: a reply started while the patient paused.
             cut += e.kiosk is not None and e.kiosk < e.acoustic
             cut_oracle += e.oracle is not None and e.oracle < e.acoustic
         print(f"  {pause:4d} ms  {cut:4d} of {len(VOICES)}  {cut_oracle:10d} of {len(VOICES)}")
-
-
-def pcm16(samples: np.ndarray) -> np.ndarray:
-    """speechgen's float samples (-1 to 1) as the 16-bit PCM the microphone gives."""
-    return np.clip(np.round(samples * 32767), -32768, 32767).astype(np.int16)
 
 
 def paused(cache: AudioCache, pause_ms: int, voice: VoiceSpec) -> Path:
